@@ -1,0 +1,101 @@
+"""The one configuration object. Every command, the worker and the tests read it; nothing else
+reads ``os.environ`` for configuration. Environment variables use the prefix ``FORM4_``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """form4-stream settings; each field is read from ``FORM4_<NAME>`` (upper case)."""
+
+    model_config = SettingsConfigDict(env_prefix="FORM4_", frozen=True, extra="ignore")
+
+    # --- Kafka and local state -------------------------------------------------------------
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated.")
+    data_dir: Path = Field(
+        Path(".form4"), description="Local state: broker data, pid and log files, worker table stores."
+    )
+    kafka_version: str = Field("4.4.0", description="Apache Kafka version of the local jar broker.")
+    kafka_libs_dir: Path | None = Field(
+        None, description="Broker jars; default ~/.cache/form4-stream/kafka-<version>/libs."
+    )
+    kafka_heap: str = Field("-Xms256m -Xmx768m", description="JVM heap flags of the local broker.")
+    app_id: str = Field("form4-stream", description="Faust app id = Kafka consumer group of the worker.")
+    web_host: str = Field("127.0.0.1", description="Bind address of the worker's web server.")
+    web_port: int = Field(6066, description="Port of the worker's web server (positions, metrics, health).")
+    log_format: Literal["text", "json"] = Field("text", description="Worker log lines: text or JSON lines.")
+    log_level: str = Field("info", description="Worker log level.")
+
+    # --- topics ----------------------------------------------------------------------------
+    topic_raw: str = Field("form4.filings.raw", description="Raw filings in (key: accession number).")
+    topic_transactions: str = Field(
+        "form4.transactions", description="form4.transaction/1 events (key: issuer CIK)."
+    )
+    topic_alerts: str = Field("form4.alerts", description="form4.alert/1 records (key: issuer CIK).")
+    topic_dlq: str = Field("form4.dlq", description="form4.dead_letter/1 records for unparseable filings.")
+    topic_partitions: int = Field(4, ge=1, description="Partitions of the form4 topics (and table changelogs).")
+    topic_replication: int = Field(1, ge=1, description="Replication factor of the form4 topics.")
+
+    # --- parsing ---------------------------------------------------------------------------
+    max_filing_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Larger filings are dead-lettered.")
+    corpus: Path = Field(Path("../shared/filings"), description="Real EDGAR filings for tests and the demo.")
+
+    # --- alert rules -----------------------------------------------------------------------
+    large_sale_usd: Decimal = Field(Decimal(1_000_000), description="large_sale: open-market sale value.")
+    fraction_sold: Decimal = Field(Decimal("0.25"), description="large_fraction_sold: share of holding.")
+    fraction_sold_min_usd: Decimal = Field(Decimal(100_000), description="large_fraction_sold: minimum value.")
+    liquidation_min_usd: Decimal = Field(Decimal(100_000), description="liquidation: minimum holding value.")
+    cluster_min_insiders: int = Field(3, ge=2, description="cluster_selling: distinct sellers.")
+    cluster_min_usd: Decimal = Field(Decimal(100_000), description="cluster_selling: minimum per seller.")
+    cluster_window_days: int = Field(14, ge=1, description="cluster_selling: window on transaction date.")
+
+    # --- producers and consumers -----------------------------------------------------------
+    http_token: SecretStr | None = Field(None, description="Bearer token required by POST /filings, if set.")
+    edgar_user_agent: str | None = Field(
+        None, description='Declared User-Agent for EDGAR, e.g. "Acme Research ops@acme.example".'
+    )
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_has_port(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"bootstrap server {server!r} is not host:port")
+        return value
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [s.strip() for s in self.kafka_bootstrap.split(",")]
+
+    @property
+    def broker_url(self) -> str:
+        """Faust's broker URL form of ``kafka_bootstrap``."""
+        return ";".join(f"kafka://{s}" for s in self.bootstrap_servers)
+
+    @property
+    def all_topics(self) -> tuple[str, ...]:
+        return (self.topic_raw, self.topic_transactions, self.topic_alerts, self.topic_dlq)
+
+    @property
+    def libs_dir(self) -> Path:
+        if self.kafka_libs_dir is not None:
+            return self.kafka_libs_dir
+        return Path.home() / ".cache" / "form4-stream" / f"kafka-{self.kafka_version}" / "libs"
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
+
+
+__all__ = ["Settings", "get_settings"]
