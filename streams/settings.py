@@ -36,6 +36,9 @@ class Settings(BaseSettings):
 
     # --- topics ----------------------------------------------------------------------------
     topic_raw: str = Field("form4.filings.raw", description="Raw filings in (key: accession number).")
+    topic_parsed: str = Field(
+        "form4.filings.parsed", description="Internal: one parsed filing per message (key: issuer)."
+    )
     topic_transactions: str = Field(
         "form4.transactions", description="form4.transaction/1 events (key: issuer CIK)."
     )
@@ -83,7 +86,7 @@ class Settings(BaseSettings):
 
     @property
     def all_topics(self) -> tuple[str, ...]:
-        return (self.topic_raw, self.topic_transactions, self.topic_alerts, self.topic_dlq)
+        return (self.topic_raw, self.topic_parsed, self.topic_transactions, self.topic_alerts, self.topic_dlq)
 
     @property
     def libs_dir(self) -> Path:

@@ -12,6 +12,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "topics": ("streams.cli.topics", "topics"),
     "worker": ("streams.cli.worker", "worker"),
     "parse": ("streams.cli.parse", "parse"),
+    "push": ("streams.cli.push", "push"),
 }
 
 

@@ -1,0 +1,55 @@
+"""track_positions: applies parsed filings to the positions table and raises/retracts alerts."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import faust
+from pydantic import ValidationError
+
+from streams.agents.parse import dead_letter
+from streams.app import app
+from streams.ledger import Ledger
+from streams.metrics import alerts_emitted, dead_letters, filings_duplicate, latency, positions_tracked
+from streams.metrics import reconciliation_breaks
+from streams.records import ParsedFiling
+from streams.settings import get_settings
+from streams.tables import ledger_stores
+from streams.topics import alerts, dead_letters as dlq_topic, parsed_filings
+
+log = logging.getLogger(__name__)
+ledger = Ledger(ledger_stores, get_settings())
+
+
+async def handle_parsed(raw: bytes, message: faust.types.Message) -> None:
+    where = f"{message.topic}[{message.partition}]@{message.offset}"
+    try:
+        filing = ParsedFiling.model_validate_json(raw)
+    except ValidationError as exc:
+        dead_letters.labels("decode_error").inc()
+        await dlq_topic.send(key=message.key, value=dead_letter(raw, message, "decode_error", str(exc)).to_json())
+        return
+    outcome = ledger.apply(filing)
+    if outcome.duplicate:
+        filings_duplicate.labels("positions").inc()
+        return
+    pending = [await alerts.send(key=filing.issuer_key.encode(), value=a.to_json()) for a in outcome.alerts]
+    for fut in pending:
+        await fut
+    ledger.mark_done(outcome)  # only after Kafka acknowledged the alerts
+    for alert in outcome.alerts:
+        alerts_emitted.labels(alert.rule, alert.severity, alert.kind).inc()
+        log.warning("%s %s %s: %s (accession %s)", alert.kind, alert.rule, alert.severity, alert.summary,
+                    ",".join(alert.accession_numbers) or filing.filing_id)
+    reconciliation_breaks.inc(outcome.breaks)
+    positions_tracked.set(len(ledger_stores.positions))
+    if filing.source_timestamp_ms:
+        latency.observe(max(0.0, time.time() - filing.source_timestamp_ms / 1000))
+    log.debug("applied %s at %s", filing.filing_id, where)
+
+
+@app.agent(parsed_filings, concurrency=1)
+async def track_positions(stream: faust.StreamT[bytes]) -> None:
+    async for event in stream.events():
+        await handle_parsed(event.value, event.message)

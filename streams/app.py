@@ -1,0 +1,37 @@
+"""The Faust application. Nothing else lives here: topics, tables and agents import ``app``."""
+
+from __future__ import annotations
+
+import faust
+
+from streams.settings import Settings, get_settings
+
+
+def create_app(settings: Settings) -> faust.App:
+    """Build the app from our settings only.
+
+    ``env={}`` keeps Faust from reading its own environment variables (``WEB_PORT``, ``BROKER``...):
+    ``Settings`` is the one source of configuration.
+    """
+    return faust.App(
+        settings.app_id,
+        env={},
+        broker=settings.broker_url,
+        store="memory://",  # tables are rebuilt from their changelog topics at start
+        autodiscover=False,
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        table_standby_replicas=0,
+        consumer_auto_offset_reset="earliest",
+        datadir=str(settings.data_dir / "worker"),
+        web_host=settings.web_host,
+        web_bind=settings.web_host,
+        web_port=settings.web_port,
+        web_enabled=True,
+        # Table contents are served by our own /positions page, not Faust's debug routes.
+        web_tables_enabled=False,
+        producer_acks=-1,
+    )
+
+
+app = create_app(get_settings())

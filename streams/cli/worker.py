@@ -1,0 +1,41 @@
+"""``form4 worker``: run the Faust worker (creates the form4 topics first when missing)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from streams.settings import get_settings
+
+
+@click.command()
+@click.option("-l", "--loglevel", default=None, help="Log level (default: FORM4_LOG_LEVEL).")
+def worker(loglevel: str | None) -> None:
+    """Run the stream processor until SIGTERM/SIGINT."""
+    settings = get_settings()
+    from streams.topics_admin import ensure_topics
+
+    try:
+        created = asyncio.run(ensure_topics(settings))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach Kafka is reported, not traced
+        click.echo(f"form4 worker: cannot reach Kafka at {settings.kafka_bootstrap}: {exc}", err=True)
+        sys.exit(2)
+    if created:
+        click.echo(f"created topics: {', '.join(created)}", err=True)
+
+    from faust import Worker
+    from faust.sensors.prometheus import setup_prometheus_sensors
+
+    import streams.agents  # noqa: F401 - registers the agents
+    import streams.web  # noqa: F401 - registers the pages
+    from streams.app import app
+    from streams.logs import logging_config
+
+    setup_prometheus_sensors(app, pattern="/metrics")
+    Worker(
+        app,
+        loglevel=(loglevel or settings.log_level).upper(),
+        logging_config=logging_config(settings),
+    ).execute_from_commandline()
