@@ -59,9 +59,13 @@ class ReportingOwner(Frozen):
     other_text: str | None = None
 
 
+_Date = date
+"""Alias: inside ``Signature`` the field name ``date`` shadows the type when annotations are evaluated."""
+
+
 class Signature(Frozen):
     name: str
-    date: date | None = None
+    date: _Date | None = None
 
 
 class Row(Frozen):

@@ -26,8 +26,13 @@ def find_positions(positions: Any, issuer: str | None, owner: str | None) -> lis
             continue
         if owner_cik and pos.get("owner") != owner_cik:
             continue
-        out.append({k: v for k, v in pos.items() if k != "rows"} | {"key": key})
+        out.append(public_position(key, pos))
     return sorted(out, key=lambda p: p["key"])
+
+
+def public_position(key: str, pos: dict[str, Any]) -> dict[str, Any]:
+    """A position as served: everything but the raw rows it was computed from."""
+    return {k: v for k, v in pos.items() if k != "rows"} | {"key": key}
 
 
 @app.page("/positions/")
@@ -38,6 +43,13 @@ class PositionsView(View):
             return self.json({"error": "query parameter 'issuer' (CIK or ticker) is required"}, status=400)
         found = find_positions(ledger_stores.positions, issuer, request.query.get("owner"))
         return self.json({"issuer": issuer, "count": len(found), "positions": found})
+
+
+@app.page("/positions/all")
+class AllPositionsView(View):
+    async def get(self, request: Request) -> Response:
+        found = [public_position(k, p) for k, p in sorted(ledger_stores.positions.items()) if p]
+        return self.json({"count": len(found), "positions": found})
 
 
 @app.page("/health")
@@ -54,3 +66,19 @@ class ReadyView(View):
         ready = recovered and bool(assigned)
         body = {"ready": ready, "tables_recovered": recovered, "assigned_partitions": assigned}
         return self.json(body, status=200 if ready else 503)
+
+
+@app.page("/stats")
+class StatsView(View):
+    async def get(self, request: Request) -> Response:
+        filings = [f for f in ledger_stores.filings.values() if f]
+        alerts = [a for a in ledger_stores.alerts.values() if a]
+        positions = [p for p in ledger_stores.positions.values() if p]
+        return self.json({
+            "filings_applied": sum(1 for f in filings if f.get("status") == "active"),
+            "filings_superseded": sum(1 for f in filings if f.get("status") == "superseded"),
+            "positions": len(positions),
+            "positions_with_breaks": sum(1 for p in positions if p.get("breaks")),
+            "alerts_active": sum(1 for a in alerts if a.get("active")),
+            "alerts_retracted": sum(1 for a in alerts if not a.get("active")),
+        })

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 import faust
 
 from parsers import ParseError, parse, to_events
-from streams.keys import issuer_key
 from streams.metrics import dead_letters, events_emitted, filings_duplicate, filings_parsed
-from streams.records import DeadLetter, ParsedFiling
+from streams.offline import to_parsed
+from streams.records import DeadLetter
 from streams.settings import get_settings
 from streams.tables import seen
 from streams.topics import dead_letters as dlq_topic
@@ -49,16 +49,10 @@ async def handle_raw(raw: bytes, message: faust.types.Message) -> None:
         log.info("duplicate filing %s at %s: already parsed", fid, where)
         return
     events = to_events(filing)
-    key = (issuer_key(events[0]) if events else filing.issuer.cik or fid).encode()
+    record = to_parsed(filing, events, int(message.timestamp * 1000) if message.timestamp else None)
+    key = record.issuer_key.encode()
     pending = [await transactions.send(key=key, value=ev.to_json()) for ev in events]
-    pending.append(await parsed_filings.send(key=key, value=ParsedFiling(
-        filing_id=fid, issuer_key=key.decode(), form_type=filing.form_type,
-        period_of_report=filing.period_of_report,
-        date_of_original_submission=filing.date_of_original_submission,
-        filing_date=filing.filing_date, filed_at=filing.filed_at,
-        source_timestamp_ms=message.timestamp and int(message.timestamp * 1000),
-        events=tuple(events),
-    ).to_json()))
+    pending.append(await parsed_filings.send(key=key, value=record.to_json()))
     # The 'seen' marker only after Kafka acknowledged every event: a crash in between means a
     # redelivery re-sends them (same event ids), never a filing lost.
     for fut in pending:

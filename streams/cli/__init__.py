@@ -13,6 +13,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("streams.cli.worker", "worker"),
     "parse": ("streams.cli.parse", "parse"),
     "push": ("streams.cli.push", "push"),
+    "demo": ("streams.cli.demo", "demo"),
 }
 
 

@@ -1,0 +1,147 @@
+"""EDGAR complete-submission text (``<SEC-DOCUMENT>``/``<SEC-HEADER>``, PEM-wrapped or ``.nc``) -> :class:`Filing`.
+
+The SGML header gives accession number, submission type, filing date and acceptance time; the
+ownership XML sits inside ``<XML>...</XML>`` of the document whose ``<TYPE>`` is 3, 4 or 5 (or an
+amendment), and is parsed by :func:`parsers.xml.parse_ownership_xml`.
+
+Rejections, chosen so that each reason names what a re-try would need:
+
+* submission type (or primary document type) not 3/4/5 -> ``not_ownership_form`` (a 10-K sent by mistake);
+* ownership submission with no ``<DOCUMENT>`` at all (a header-only file) -> ``missing_required_field``;
+* ownership document without ``<XML>`` (pre-2003 text filings) -> ``unsupported_format``: the
+  document is there, but in a free-text layout this parser does not read;
+* no SGML header at all -> ``unsupported_format``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from parsers.errors import BadEncoding, MissingRequiredField, NotOwnershipForm, UnsupportedFormat
+from parsers.models import FORM_TYPES, Filing, Frozen
+
+__all__ = ["EDGAR_TZ", "SubmissionHeader", "parse_header", "parse_submission"]
+
+EDGAR_TZ = ZoneInfo("America/New_York")
+"""EDGAR stamps acceptance times in US Eastern time (EST/EDT)."""
+
+
+class SubmissionHeader(Frozen):
+    """What the SGML header of a complete submission says about it."""
+
+    accession_number: str | None = None
+    """``0001127602-15-028697`` form."""
+    submission_type: str | None = None
+    """``CONFORMED SUBMISSION TYPE`` (``4``, ``4/A``, ``10-K`` ...)."""
+    filing_date: date | None = None
+    """``FILED AS OF DATE``."""
+    filed_at: datetime | None = None
+    """``ACCEPTANCE-DATETIME``, time-zone aware (America/New_York)."""
+
+
+# Both header dialects: "KEY: value" lines (.txt) and "<KEY>value" tags (.nc dissemination form).
+_ACCESSION = re.compile(rb"ACCESSION[ -]NUMBER>?:?[ \t]*(\d{10}-\d{2}-\d{6})")
+_ACCESSION_FALLBACK = re.compile(rb"<SEC-DOCUMENT>\s*(\d{10}-\d{2}-\d{6})")
+_TYPE = re.compile(rb"(?:CONFORMED SUBMISSION TYPE:|<TYPE>)[ \t]*([^\r\n<]+)")
+_FILED = re.compile(rb"(?:FILED AS OF DATE:|<FILING-DATE>)[ \t]*(\d{8})")
+_ACCEPTED = re.compile(rb"<ACCEPTANCE-DATETIME>[ \t]*(\d{14})")
+_HEADER_END = re.compile(rb"</SEC-HEADER>|<DOCUMENT>")
+_HEADER_START = re.compile(rb"<SEC-HEADER>|<SUBMISSION>|<IMS-HEADER>|<SEC-DOCUMENT>|<IMS-DOCUMENT>")
+_DOCUMENT = re.compile(rb"<DOCUMENT>(.*?)(?:</DOCUMENT>|(?=<DOCUMENT>)|\Z)", re.DOTALL)
+_DOC_TYPE = re.compile(rb"<TYPE>[ \t]*([^\r\n<]+)")
+_XML_BLOCK = re.compile(rb"<XML>(.*?)</XML>", re.DOTALL | re.IGNORECASE)
+
+
+def _base(form: str) -> str:
+    return form.strip().upper().replace(" ", "")
+
+
+def parse_header(content: bytes) -> SubmissionHeader:
+    """Read accession number, submission type, filing date and acceptance time from the header.
+
+    Raises:
+        UnsupportedFormat: no SGML header found.
+        MissingRequiredField: the header has no accession number.
+    """
+    start = _HEADER_START.search(content)
+    if start is None:
+        raise UnsupportedFormat("no EDGAR SGML header (<SEC-HEADER> or <SUBMISSION>)")
+    end = _HEADER_END.search(content, start.end())
+    head = content[start.start() : end.start() if end else len(content)]
+    accession = _ACCESSION.search(head) or _ACCESSION_FALLBACK.search(content)
+    if accession is None:
+        raise MissingRequiredField("no accession number in the submission header", where="<SEC-HEADER>")
+    sub_type = _TYPE.search(head)
+    filed = _FILED.search(head)
+    accepted = _ACCEPTED.search(content, 0, 4096) or _ACCEPTED.search(head)
+    filed_at = None
+    if accepted is not None:
+        filed_at = datetime.strptime(accepted.group(1).decode(), "%Y%m%d%H%M%S").replace(tzinfo=EDGAR_TZ)
+    return SubmissionHeader(
+        accession_number=accession.group(1).decode(),
+        submission_type=_base(sub_type.group(1).decode("utf-8", "replace")) if sub_type else None,
+        filing_date=datetime.strptime(filed.group(1).decode(), "%Y%m%d").date() if filed else None,
+        filed_at=filed_at,
+    )
+
+
+def _ownership_xml(content: bytes, sub_type: str | None) -> bytes:
+    """The XML of the first document whose type is an ownership form."""
+    documents = list(_DOCUMENT.finditer(content))
+    if not documents:
+        raise MissingRequiredField(
+            f"header-only submission (type {sub_type or '?'}): no <DOCUMENT> holds the form", where="<DOCUMENT>"
+        )
+    text_only: str | None = None
+    for doc in documents:
+        body = doc.group(1)
+        dtype = _DOC_TYPE.search(body, 0, 512)
+        dtype_s = _base(dtype.group(1).decode("utf-8", "replace")) if dtype else ""
+        if dtype_s not in FORM_TYPES:
+            continue
+        xml = _XML_BLOCK.search(body)
+        if xml is not None:
+            return xml.group(1)
+        text_only = dtype_s
+    # Some agents label the primary document oddly; an ownershipDocument anywhere still counts.
+    for doc in documents:
+        xml = _XML_BLOCK.search(doc.group(1))
+        if xml is not None and b"ownershipDocument" in xml.group(1)[:4096]:
+            return xml.group(1)
+    if text_only is not None:
+        raise UnsupportedFormat(
+            f"the Form {text_only} document has no <XML> part (a pre-XML text filing)", where="<DOCUMENT>/<TEXT>"
+        )
+    first = _DOC_TYPE.search(documents[0].group(1), 0, 512)
+    found = first.group(1).decode("utf-8", "replace").strip() if first else "?"
+    raise NotOwnershipForm(f"no Form 3/4/5 document in the submission (first document is {found!r})")
+
+
+def parse_submission(content: bytes, *, sha256: str) -> Filing:
+    """Parse an EDGAR complete-submission text file holding a Form 3, 4 or 5.
+
+    Args:
+        content: the raw submission bytes.
+        sha256: hex digest of ``content``.
+
+    Returns:
+        The filing, with accession number, filing date and acceptance time from the header.
+
+    Raises:
+        ParseError: see the module docstring for the reasons.
+    """
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadEncoding(f"not UTF-8: byte 0x{content[exc.start]:02x} at offset {exc.start}") from None
+    header = parse_header(content)
+    sub_type = header.submission_type
+    if sub_type is not None and sub_type not in FORM_TYPES:
+        raise NotOwnershipForm(f"submission type {sub_type!r} is not Form 3, 4 or 5", where="<SEC-HEADER>")
+    xml = _ownership_xml(content, sub_type)
+    # Imported here: parsers.xml imports this module's SubmissionHeader for its type hints.
+    from parsers.xml import parse_ownership_xml
+
+    return parse_ownership_xml(xml, sha256=sha256, source_format="submission", header=header)
