@@ -99,23 +99,26 @@ def element_path(el: etree._Element) -> str:
     return str(el.getroottree().getpath(el))
 
 
-def _value_text(el: etree._Element) -> tuple[str | None, list[str]]:
-    """The text of a value element and its footnote ids; tolerant of a bare text (no ``<value>``)."""
+def _value_text(el: etree._Element) -> tuple[str | None, list[str], etree._Element]:
+    """Text, footnote ids and source element (for error paths) of a value element.
+
+    Tolerant of a bare text with no ``<value>`` child, which some hand-built filings use.
+    """
     text: str | None = None
     ids: list[str] = []
-    has_value = False
+    source = el
     for child in el:
         tag = child.tag
         if tag == "value":
-            has_value = True
+            source = child
             text = child.text
         elif tag == "footnoteId":
             fid = child.get("id")
             if fid:
                 ids.append(fid.strip())
-    if not has_value and el.text and el.text.strip():
+    if source is el and el.text and el.text.strip():
         text = el.text
-    return text, ids
+    return text, ids, source
 
 
 def _walk(
@@ -129,9 +132,9 @@ def _walk(
             continue
         field = _VALUE_FIELDS.get(tag)
         if field is not None:
-            text, ids = _value_text(child)
+            text, ids, source = _value_text(child)
             if text is not None:
-                raw[field] = (text, child)
+                raw[field] = (text, source)
             if ids:
                 notes.setdefault(field, []).extend(ids)
         elif tag == "transactionCoding":

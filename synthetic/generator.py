@@ -254,6 +254,10 @@ class Generator:
         keys = {s.key(group.key) for s in specs}
         start = snapshot if snapshot is not None else {k: self.state.positions.get(k) for k in keys}
         rows, footnotes = build_rows(specs, self.state.positions, group.key, aff)
+        if form.startswith("3"):
+            # Form 3 Table II has no "owned following" column: the underlying amount is the holding.
+            rows = tuple(r.model_copy(update={"shares_owned_following": None, "value_owned_following": None})
+                         if r.table == "derivative" else r for r in rows)
         for key in keys:
             self.state.keys.setdefault(group.key, set()).add(key)
         issuer = group.issuer

@@ -114,12 +114,22 @@ def _amounts(doc: _Doc, row: Row) -> None:
 
 
 def _post_and_nature(doc: _Doc, row: Row) -> None:
+    if row.shares_owned_following is None and row.value_owned_following is None and not row.footnotes.get(
+        "shares_owned_following"
+    ):
+        # Form 3 derivative holdings: the underlying amount is the holding, no post-transaction amounts.
+        _nature(doc, row)
+        return
     doc.line(_I3, "<postTransactionAmounts>")
     if row.value_owned_following is not None:
         doc.valued("valueOwnedFollowingTransaction", row.value_owned_following, row, "value_owned_following", _I4)
     else:
         doc.valued("sharesOwnedFollowingTransaction", row.shares_owned_following, row, "shares_owned_following", _I4)
     doc.line(_I3, "</postTransactionAmounts>")
+    _nature(doc, row)
+
+
+def _nature(doc: _Doc, row: Row) -> None:
     doc.line(_I3, "<ownershipNature>")
     doc.valued("directOrIndirectOwnership", row.direct_indirect, row, "direct_indirect", _I4)
     if row.nature_of_ownership or row.footnotes.get("nature_of_ownership"):

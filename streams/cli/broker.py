@@ -76,3 +76,13 @@ def status() -> None:
     pid = f" (pid {state.pid})" if state.pid else ""
     click.echo(f"{state.state} on 127.0.0.1:{state.port}{pid}: {state.detail}")
     sys.exit(EXIT_DOWN)
+
+
+@broker.command()
+@_one_line_errors
+def jars() -> None:
+    """Fetch the broker jars from Maven Central into the cache (once; later runs are instant)."""
+    from streams.broker_support import ensure_jars
+
+    libs = ensure_jars()
+    click.echo(f"broker jars ready in {libs} ({sum(1 for _ in libs.glob('*.jar'))} jars)")
