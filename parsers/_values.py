@@ -109,7 +109,10 @@ _MONTHS = {
     )
     for m in names
 }
-_MONTH_RE = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_MONTH_RE = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _NAMED_DATE = re.compile(_MONTH_RE + r"\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", re.IGNORECASE)
 _DAY_FIRST_DATE = re.compile(r"(\d{1,2})\s+" + _MONTH_RE + r"\.?,?\s+(\d{4})", re.IGNORECASE)
 # Any date form, for searching inside free text (footnotes).
@@ -214,7 +217,9 @@ def normalise_cik(text: str | None) -> str | None:
 # --- Rule 10b5-1 -----------------------------------------------------------------------------
 
 # "10b5-1", "10b-5-1", "10b5 1", "10b5-1(c)", and the real-world typo "10b5-trading plan".
-_10B51 = re.compile(r"10\s*b\s*[-\u2010-\u2014]?\s*5(?:\s*[-\u2010-\u2014\s]?\s*1|-(?=\s*[a-z]))", re.IGNORECASE)
+_10B51 = re.compile(
+    r"10\s*b\s*[-\u2010-\u2014]?\s*5(?:\s*[-\u2010-\u2014\s]?\s*1|-(?=\s*[a-z]))", re.IGNORECASE
+)
 # Words that tie a trade to a plan rather than merely cite the rule.
 _TIE = re.compile(
     r"pursuant\s+to|in\s+accordance\s+with|under\s+(?:a|an|the)\b|adopted|entered\s+into|established|"
@@ -231,7 +236,8 @@ _SENTENCE = re.compile(r"(?<=[.;])\s+(?=[A-Z(])")
 _PLAN_WORD = re.compile(r"\bplan\b|\bprogram\b", re.IGNORECASE)
 # The date must follow the verb within the same sentence (no ". Capital" break, no newline).
 _ADOPTION_DATE = re.compile(
-    r"(?:adopted|entered\s+into|established|dated)\b(?:(?!\.\s+[A-Z])[^;\n]){0,80}?\b(?:on|as\s+of|dated)?\s*("
+    r"(?:adopted|entered\s+into|established|dated)\b"
+    r"(?:(?!\.\s+[A-Z])[^;\n]){0,80}?\b(?:on|as\s+of|dated)?\s*("
     + DATE_IN_TEXT.pattern
     + r")",
     re.IGNORECASE | re.DOTALL,

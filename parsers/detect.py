@@ -23,7 +23,8 @@ _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # EDGAR complete-submission envelopes: the modern SGML header, the older PEM wrapper around it,
 # the dissemination (.nc) <SUBMISSION> form, and the 1990s <IMS-DOCUMENT>.
 _SUBMISSION = re.compile(
-    rb"<(?:SEC-DOCUMENT|SEC-HEADER|SUBMISSION|IMS-DOCUMENT|IMS-HEADER)>|-----BEGIN PRIVACY-ENHANCED MESSAGE-----",
+    rb"<(?:SEC-DOCUMENT|SEC-HEADER|SUBMISSION|IMS-DOCUMENT|IMS-HEADER)>"
+    rb"|-----BEGIN PRIVACY-ENHANCED MESSAGE-----",
     re.IGNORECASE,
 )
 # Prolog: declaration, comments, and a DOCTYPE whose internal subset ("[...]") may hold '>'.

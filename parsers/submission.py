@@ -1,4 +1,7 @@
-"""EDGAR complete-submission text (``<SEC-DOCUMENT>``/``<SEC-HEADER>``, PEM-wrapped or ``.nc``) -> :class:`Filing`.
+"""EDGAR complete-submission text -> :class:`Filing`.
+
+Handles ``<SEC-DOCUMENT>``/``<SEC-HEADER>`` files, their PEM-wrapped 2000s form and the ``.nc``
+``<SUBMISSION>`` dissemination form.
 
 The SGML header gives accession number, submission type, filing date and acceptance time; the
 ownership XML sits inside ``<XML>...</XML>`` of the document whose ``<TYPE>`` is 3, 4 or 5 (or an
@@ -92,7 +95,8 @@ def _ownership_xml(content: bytes, sub_type: str | None) -> bytes:
     documents = list(_DOCUMENT.finditer(content))
     if not documents:
         raise MissingRequiredField(
-            f"header-only submission (type {sub_type or '?'}): no <DOCUMENT> holds the form", where="<DOCUMENT>"
+            f"header-only submission (type {sub_type or '?'}): no <DOCUMENT> holds the form",
+            where="<DOCUMENT>",
         )
     text_only: str | None = None
     for doc in documents:
@@ -112,7 +116,8 @@ def _ownership_xml(content: bytes, sub_type: str | None) -> bytes:
             return xml.group(1)
     if text_only is not None:
         raise UnsupportedFormat(
-            f"the Form {text_only} document has no <XML> part (a pre-XML text filing)", where="<DOCUMENT>/<TEXT>"
+            f"the Form {text_only} document has no <XML> part (a pre-XML text filing)",
+            where="<DOCUMENT>/<TEXT>",
         )
     first = _DOC_TYPE.search(documents[0].group(1), 0, 512)
     found = first.group(1).decode("utf-8", "replace").strip() if first else "?"

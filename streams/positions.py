@@ -85,7 +85,7 @@ def summarize(rows: list[Row]) -> dict[str, Any]:
         "last_transaction_date": last_txn,
         "windows": windows(ordered, date.fromisoformat(last_txn)) if last_txn else {},
         "breaks": breaks(ordered),
-        "rows": len(ordered),
+        "row_count": len(ordered),
     }
 
 

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streams.alert_filter import WebhookSubscriber
+
 
 class Settings(BaseSettings):
     """form4-stream settings; each field is read from ``FORM4_<NAME>`` (upper case)."""
@@ -44,6 +46,9 @@ class Settings(BaseSettings):
     )
     topic_alerts: str = Field("form4.alerts", description="form4.alert/1 records (key: issuer CIK).")
     topic_dlq: str = Field("form4.dlq", description="form4.dead_letter/1 records for unparseable filings.")
+    topic_webhook_dlq: str = Field(
+        "form4.webhooks.dlq", description="Alerts a webhook subscriber never accepted (after the last retry)."
+    )
     topic_partitions: int = Field(4, ge=1, description="Partitions of the form4 topics (and table changelogs).")
     topic_replication: int = Field(1, ge=1, description="Replication factor of the form4 topics.")
 
@@ -64,6 +69,32 @@ class Settings(BaseSettings):
     http_token: SecretStr | None = Field(None, description="Bearer token required by POST /filings, if set.")
     edgar_user_agent: str | None = Field(
         None, description='Declared User-Agent for EDGAR, e.g. "Acme Research ops@acme.example".'
+    )
+    edgar_base_url: str = Field(
+        "https://www.sec.gov", description="EDGAR base URL (feeds, daily indexes, archives); tests point it locally."
+    )
+    edgar_max_rps: float = Field(10.0, gt=0, le=10, description="Most EDGAR requests per second (SEC's limit is 10).")
+    edgar_poll_seconds: float = Field(60.0, gt=0, description="`form4 edgar follow`: seconds between feed polls.")
+    edgar_timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one EDGAR HTTP request.")
+    edgar_max_attempts: int = Field(5, ge=1, description="Attempts per EDGAR request (429/5xx/timeouts are retried).")
+    edgar_backoff_seconds: float = Field(
+        1.0, ge=0, description="First retry delay; doubles per attempt (with jitter) unless Retry-After says more."
+    )
+
+    # --- webhooks and monitoring ----------------------------------------------------------
+    webhooks: tuple[WebhookSubscriber, ...] = Field(
+        (),
+        description='Alert webhooks, JSON: [{"url": "https://...", "secret": "...", "ticker": "AAPL", '
+        '"issuer": "320193", "rule": "large_sale", "min_severity": "high", "min_value": 1000000}].',
+    )
+    webhook_max_attempts: int = Field(6, ge=1, description="Delivery attempts per alert and subscriber.")
+    webhook_backoff_seconds: float = Field(
+        0.5, ge=0, description="First retry delay; doubles after each failed attempt."
+    )
+    webhook_backoff_cap_seconds: float = Field(30.0, ge=0, description="Longest delay between two attempts.")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one webhook POST.")
+    lag_monitor_interval_seconds: float = Field(
+        10.0, gt=0, description="How often the worker refreshes the form4_consumer_lag gauge."
     )
 
     @field_validator("kafka_bootstrap")
@@ -86,7 +117,8 @@ class Settings(BaseSettings):
 
     @property
     def all_topics(self) -> tuple[str, ...]:
-        return (self.topic_raw, self.topic_parsed, self.topic_transactions, self.topic_alerts, self.topic_dlq)
+        return (self.topic_raw, self.topic_parsed, self.topic_transactions, self.topic_alerts, self.topic_dlq,
+                self.topic_webhook_dlq)
 
     @property
     def libs_dir(self) -> Path:

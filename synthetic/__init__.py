@@ -7,6 +7,7 @@ complete-submission text, EDGAR's HTML rendering, and its ``w3m -dump`` plain te
 
 from __future__ import annotations
 
+from synthetic.batch import iter_raw, write_batch
 from synthetic.generator import Universe, generate
 
-__all__ = ["Universe", "generate"]
+__all__ = ["Universe", "generate", "iter_raw", "write_batch"]

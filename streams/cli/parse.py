@@ -43,7 +43,9 @@ def _read(name: str, path: Path | None, stdin: BinaryIO) -> bytes:
 
 @click.command("parse")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("--filing", "as_filing", is_flag=True, help="Print one JSON object per filing instead of per event.")
+@click.option(
+    "--filing", "as_filing", is_flag=True, help="Print one JSON object per filing instead of per event."
+)
 @click.option(
     "--max-bytes",
     type=click.IntRange(min=1),

@@ -30,6 +30,7 @@ def worker(loglevel: str | None) -> None:
 
     import streams.agents  # noqa: F401 - registers the agents
     import streams.web  # noqa: F401 - registers the pages
+    import streams.web_ingest  # noqa: F401 - registers POST /filings
     from streams.app import app
     from streams.logs import logging_config
 

@@ -71,6 +71,8 @@ class WorkerProcess:
         })
         for name in ("large_sale_usd", "cluster_window_days", "max_filing_bytes"):
             env[f"FORM4_{name.upper()}"] = str(getattr(s, name))
+        if s.http_token is not None:
+            env["FORM4_HTTP_TOKEN"] = s.http_token.get_secret_value()
         return env
 
     def start(self, timeout: float = 180.0) -> None:
