@@ -7,17 +7,21 @@ versions (elements a version lacks are simply absent) and records footnotes per 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from lxml import etree
+from pydantic import BaseModel
 
 from parsers._values import clean_text, parse_bool, parse_date, parse_decimal, plan_10b5_1
 from parsers.errors import MalformedXml
 from parsers.models import Row, TableName
 
-__all__ = ["element_path", "parse_rows"]
+__all__ = ["element_path", "parse_rows", "trusted_constructor"]
+
+_M = TypeVar("_M", bound=BaseModel)
 
 # Value elements (``<x><value>..</value><footnoteId/>*</x>``) -> Row field.
 _VALUE_FIELDS: dict[str, str] = {
@@ -92,6 +96,56 @@ _CONVERT: dict[str, Callable[[str], Any]] = {
     "transaction_code": _plain,
     "transaction_form_type": _plain,
 }
+
+
+def trusted_constructor(cls: type[_M]) -> Callable[..., _M]:
+    """A ``cls.model_construct`` for values that are already of their fields' types, minus its overhead.
+
+    Same result as ``model_construct``: ``__dict__`` holds every field in declaration order (passed
+    value, else the default; mutable defaults copied per instance), ``model_fields_set`` names the
+    passed fields, no extra and no private attributes. ``model_construct`` resolves every default
+    through ``FieldInfo.get_default`` on each call, which costs more than building the whole row;
+    here the defaults are resolved once. Only for plain models: no aliases, default factories,
+    post-init hooks, private attributes or ``extra="allow"`` (checked here, once).
+    """
+    fields = cls.model_fields
+    plain = (
+        not cls.__pydantic_post_init__
+        and not cls.__private_attributes__
+        and cls.model_config.get("extra") != "allow"
+        and all(f.alias is None and f.validation_alias is None and f.default_factory is None for f in fields.values())
+    )
+    if not plain:  # pragma: no cover - guards a future model change
+        return cls.model_construct
+    template: dict[str, Any] = {}
+    mutable: list[str] = []
+    for name, info in fields.items():
+        # Required fields get a placeholder slot so that passed values keep declaration order.
+        template[name] = None if info.is_required() else info.default
+        if isinstance(template[name], (dict, list, set)):
+            mutable.append(name)
+    required = frozenset(name for name, info in fields.items() if info.is_required())
+    new = cls.__new__
+    set_attr = object.__setattr__
+
+    def construct(**values: Any) -> _M:
+        if not required <= values.keys():
+            raise TypeError(f"{cls.__name__}: missing {sorted(required - values.keys())}")
+        data = template.copy()
+        for name in mutable:
+            if name not in values:
+                data[name] = copy.copy(template[name])
+        data.update(values)
+        if len(data) != len(template):
+            raise TypeError(f"{cls.__name__}: unknown fields {sorted(values.keys() - template.keys())}")
+        m = new(cls)
+        set_attr(m, "__dict__", data)
+        set_attr(m, "__pydantic_fields_set__", set(values))
+        set_attr(m, "__pydantic_extra__", None)
+        set_attr(m, "__pydantic_private__", None)
+        return m
+
+    return construct
 
 
 def element_path(el: etree._Element) -> str:
@@ -189,10 +243,10 @@ def _row(
         # Holdings are positions, not trades: a 10b5-1 flag has no meaning there and stays None.
         all_texts = dict.fromkeys(t for texts in row_notes.values() for t in texts)
         plan, adoption = plan_10b5_1(aff10b5_one, all_texts, remarks=remarks)
-    # model_construct skips re-validation: every value above is already of its field's type (the
-    # converters guarantee it, and tests round-trip corpus rows through Row.model_validate). It
-    # halves the cost of a row.
-    return Row.model_construct(
+    # No re-validation: every value above is already of its field's type (the converters guarantee
+    # it, and tests round-trip corpus rows through Row.model_validate). Validating would double the
+    # cost of a row, and model_construct itself costs more than the rest of the row (see bench/).
+    return _new_row(
         table=table,
         index=index,
         is_holding=is_holding,
@@ -202,6 +256,8 @@ def _row(
         **values,
     )
 
+
+_new_row = trusted_constructor(Row)
 
 _TABLES: dict[str, TableName] = {"nonDerivativeTable": "non_derivative", "derivativeTable": "derivative"}
 _ROW_TAGS = frozenset(

@@ -31,6 +31,7 @@ def create_app(settings: Settings) -> faust.App:
         # Table contents are served by our own /positions page, not Faust's debug routes.
         web_tables_enabled=False,
         producer_acks=-1,
+        broker_session_timeout=settings.session_timeout_seconds,
     )
 
 

@@ -10,17 +10,23 @@ import orjson
 from streams.settings import Settings
 
 
+#: Attributes every LogRecord has; anything else on a record came from ``extra={...}``.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        body = {
+        body: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
         }
+        # Structured context (topic, partition, offset, filing_id...) passed with ``extra=``.
+        body.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
         if record.exc_info:
             body["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(body).decode()
+        return orjson.dumps(body, default=str).decode()
 
 
 def logging_config(settings: Settings) -> dict[str, object] | None:

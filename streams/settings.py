@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     app_id: str = Field("form4-stream", description="Faust app id = Kafka consumer group of the worker.")
     web_host: str = Field("127.0.0.1", description="Bind address of the worker's web server.")
     web_port: int = Field(6066, description="Port of the worker's web server (positions, metrics, health).")
+    session_timeout_seconds: float = Field(
+        30.0, ge=6.0, description="Kafka group session timeout: how soon a dead worker's partitions move."
+    )
     log_format: Literal["text", "json"] = Field("text", description="Worker log lines: text or JSON lines.")
     log_level: str = Field("info", description="Worker log level.")
 

@@ -296,10 +296,13 @@ def derivative_exercise(ctx: Ctx) -> list[Spec]:
 
 def derivative_expiry(ctx: Ctx) -> list[Spec]:
     """H (long position cancelled with value received: SARs) or E (short position expires: puts)."""
-    code = ctx.rng.choice(("H", "E"))
-    title = SAR if code == "H" else PUT
-    held = ctx.held("derivative", title, "D")
-    if not held:
+    codes = ["H", "E"]
+    ctx.rng.shuffle(codes)
+    for code in codes:
+        held = ctx.held("derivative", SAR if code == "H" else PUT, "D")
+        if held:
+            break
+    else:
         return []
     key, position = held[0]
     return [ctx.dtx(key, code, "D", position, ctx.px() if code == "H" else Decimal(0))]
@@ -356,7 +359,7 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "director": {"award": 15, "purchase": 14, "sale": 14, "gift": 5, "exercise_and_sell": 4, "vest_and_withhold": 3,
                  "early_voluntary": 1, "small_acquisition": 1, "will": 0.5, "derivative_exercise": 1},
     "fund": {"purchase": 20, "sale": 22, "distribution": 5, "equity_swap": 5, "derivative_exercise": 6,
-             "derivative_expiry": 2, "tender": 2, "voting_trust": 1, "note_conversion": 3},
+             "derivative_expiry": 5, "tender": 2, "voting_trust": 1, "note_conversion": 3},
 }
 
 __all__ = ["EVENTS", "WEIGHTS", "Ctx", "OPTION", "RSU", "WARRANT", "PREFERRED", "SAR", "PUT", "NOTE", "weighted_text"]

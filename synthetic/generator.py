@@ -48,6 +48,8 @@ class _State:
     last: dict[str, _Last] = field(default_factory=dict)
     sequences: dict[tuple[str, int], int] = field(default_factory=dict)
     prices: dict[tuple[str, int], Decimal] = field(default_factory=dict)
+    amendable: dict[str, None] = field(default_factory=dict)
+    """Groups whose latest filing is an unamended Form 4, oldest first (a dict keeps order, O(1) removal)."""
 
 
 class Generator:
@@ -62,6 +64,14 @@ class Generator:
         self.day = next_business_day(universe.start)
         self.state = _State()
         self.agents = [f"{self.rng.randint(1_000_000, 1_999_999):010d}" for _ in range(6)]
+        self.by_key = {g.key: g for g in universe.groups}
+        # Models of the fixed parties, built once: pydantic construction dominates generation time.
+        self.issuers = {i.cik: Issuer(cik=i.cik, name=i.name, ticker=i.ticker) for i in universe.issuers}
+        self.owners = {g.key: tuple(
+            ReportingOwner(cik=o.cik, name=o.name, address=o.address, is_director=o.is_director,
+                           is_officer=o.is_officer, is_ten_percent_owner=o.is_ten_percent_owner,
+                           is_other=o.is_other, officer_title=o.officer_title, other_text=o.other_text)
+            for o in g.owners) for g in universe.groups}
 
     # --- public ------------------------------------------------------------------------------------
 
@@ -130,10 +140,9 @@ class Generator:
         return self._assemble(group, "5", specs, period=fye, tx_day=tx_day, due=business_days_after(fye, 30))
 
     def _amendment(self) -> Filing | None:
-        candidates = sorted(k for k, v in self.state.last.items() if not v.amended and v.filing.form_type == "4")
-        if not candidates:
+        if not self.state.amendable:
             return None
-        last = self.state.last[self.rng.choice(candidates)]
+        last = self.state.last[self.rng.choice(list(self.state.amendable))]
         original = last.filing
         specs = copy.deepcopy(last.specs)
         sales = [s for s in specs if s.code == "S" and s.amount is not None and s.amount > 1]
@@ -151,11 +160,10 @@ class Generator:
                 self.state.positions.pop(key, None)
             else:
                 self.state.positions[key] = value
-        group = next(g for g in self.universe.groups if g.key == _group_key(original))
+        group = self.by_key[_group_key(original)]
         assert original.period_of_report is not None and original.filing_date is not None
         filing = self._assemble(group, "4/A", specs, period=original.period_of_report, tx_day=self.day,
                                 original=original.filing_date, snapshot=last.snapshot)
-        self.state.last[group.key].amended = True
         return filing
 
     # --- helpers -------------------------------------------------------------------------------------
@@ -198,7 +206,7 @@ class Generator:
         if fund:
             self._put((g, "derivative", WARRANT, "D", strike(0.5, 1.3), expiry(6)), Decimal(rng.randint(50_000, 900_000)))
             self._put((g, "derivative", PREFERRED, "D", None, None), Decimal(rng.randint(100_000, 2_000_000)))
-            if rng.random() < 0.4:
+            if rng.random() < 0.6:
                 self._put((g, "derivative", PUT, "D", strike(0.6, 0.9), expiry(2)), Decimal(rng.randint(10_000, 200_000)))
             if rng.random() < 0.5:
                 self._put((g, "derivative", NOTE, "D", strike(0.8, 1.5), expiry(5)), Decimal(rng.randint(10, 100) * 100_000))
@@ -247,7 +255,8 @@ class Generator:
                     if not spec.is_holding and spec.timeliness is None and rng.random() < 0.5:
                         spec.timeliness = "L"
         else:
-            filed = due - timedelta(days=rng.randint(0, 20)) if due else business_days_after(tx_day, rng.choice((1, 1, 2)))
+            filed = _business_day_on_or_before(due - timedelta(days=rng.randint(0, 20))) if due else \
+                business_days_after(tx_day, rng.choice((1, 1, 2)))
         filed_at = datetime.combine(filed, time(rng.randint(6, 21), rng.randint(0, 59), rng.randint(0, 59)), NEW_YORK)
         checkbox = form[0] in "45" and filed >= PLAN_CHECKBOX_FROM
         aff = any(s.plan is True for s in specs) if checkbox else None
@@ -281,22 +290,26 @@ class Generator:
             not_subject_to_section16=None if form.startswith("3") else False,
             no_securities_owned=no_securities if form.startswith("3") else None,
             remarks=remarks,
-            issuer=Issuer(cik=issuer.cik, name=issuer.name, ticker=issuer.ticker),
-            owners=tuple(
-                ReportingOwner(cik=o.cik, name=o.name, address=o.address, is_director=o.is_director,
-                               is_officer=o.is_officer, is_ten_percent_owner=o.is_ten_percent_owner,
-                               is_other=o.is_other, officer_title=o.officer_title, other_text=o.other_text)
-                for o in group.owners
-            ),
+            issuer=self.issuers[issuer.cik],
+            owners=self.owners[group.key],
             rows=rows,
             footnotes=footnotes,
             signatures=tuple(Signature(name=o.signer, date=filed) for o in group.owners),
         )
+        self.state.amendable.pop(group.key, None)
         if form in ("4", "4/A"):
             self.state.last[group.key] = _Last(filing, specs, start, amended=form == "4/A")
+            if form == "4":
+                self.state.amendable[group.key] = None
         else:
             self.state.last.pop(group.key, None)
         return filing
+
+
+def _business_day_on_or_before(day: date) -> date:
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
 
 
 def _group_key(filing: Filing) -> str:

@@ -137,6 +137,8 @@ class _Text:
         joint = [("6. " if True else "") + "Individual or Joint/Group Filing (Check Applicable Line)", "",
                  ("   X     " if len(f.owners) == 1 else "         ") + "Form filed by One Reporting Person",
                  ("   X     " if len(f.owners) > 1 else "         ") + "Form filed by More than One Reporting Person", ""]
+        issuer, when, amend = _fit(issuer, 66), _fit(when, 66), _fit(amend, 66)
+        rel, joint, owner = _fit(rel, 57), _fit(joint, 57), _fit(owner, 66)
         top = len(issuer) + 1 + len(when)
         col2 = issuer + ["\x00"] + when
         col3 = rel + [""] * (top - len(rel))
@@ -226,6 +228,14 @@ class _Text:
         return out
 
 
+def _fit(lines: list[str], width: int) -> list[str]:
+    """Wrap the over-long lines of a header column (separators, marked by NUL, stay as they are)."""
+    out: list[str] = []
+    for line in lines:
+        out += [line] if line == "\x00" or len(line) <= width else wrap(line, width)
+    return out
+
+
 def _owner_lines(owner: ReportingOwner) -> list[str]:
     a = owner.address
     streets = [s for s in ((a.street1, a.street2) if a else ()) if s]
@@ -239,16 +249,17 @@ def _relationship(owner: ReportingOwner, number: int) -> list[str]:
     def x(flag: bool) -> str:
         return "    X     " if flag else "          "
 
+    # As w3m lays out the four checkbox cells: the right pair starts at column 39.
     lines = [f"{number}. Relationship of Reporting Person(s) to Issuer", "(Check all applicable)", "",
-             f"{x(owner.is_director)}Director".ljust(37) + f"{x(owner.is_ten_percent_owner)}10% Owner",
-             f"{x(owner.is_officer)}Officer (give title".ljust(37) + f"{x(owner.is_other)}Other (specify",
-             "          below)".ljust(37) + "          below)"]
+             f"{x(owner.is_director)}Director".ljust(29) + f"{x(owner.is_ten_percent_owner)}10% Owner",
+             f"{x(owner.is_officer)}Officer (give title".ljust(29) + f"{x(owner.is_other)}Other (specify",
+             "          below)".ljust(29) + "          below)"]
     title = wrap(owner.officer_title or "", 24)
     other = wrap(owner.other_text or "", 20)
     for k in range(max(len(title), len(other))):
         left = title[k] if k < len(title) else ""
         right = other[k] if k < len(other) else ""
-        lines.append(("          " + left).ljust(37) + ("          " + right if right else "").rstrip())
+        lines.append((("          " + left).ljust(29) + ("          " + right if right else "")).rstrip())
     return lines
 
 

@@ -156,7 +156,7 @@ class Universe:
         street = f"{rng.randint(1, 9999)} {rng.choice(_STREETS)}"
         if care_of:
             return Address(
-                street1=f"C/O {care_of.upper()}"[:40], street2=street, city=city, state=state, zip_code=zip_code
+                street1=f"C/O {care_of.upper()}"[:40].rstrip(" ,"), street2=street, city=city, state=state, zip_code=zip_code
             )
         return Address(street1=street, city=city, state=state, zip_code=zip_code)
 

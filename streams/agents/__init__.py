@@ -1,5 +1,5 @@
 """Agents, one per module. Importing this package registers them on the app."""
 
-from streams.agents import parse, positions
+from streams.agents import lag_monitor, parse, positions, webhooks
 
-__all__ = ["parse", "positions"]
+__all__ = ["lag_monitor", "parse", "positions", "webhooks"]

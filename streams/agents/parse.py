@@ -35,18 +35,20 @@ def dead_letter(raw: bytes, message: faust.types.Message, reason: str, error: st
 async def handle_raw(raw: bytes, message: faust.types.Message) -> None:
     """Parse one raw filing and publish its events; dead-letter it when it cannot be parsed."""
     where = f"{message.topic}[{message.partition}]@{message.offset}"
+    # The same place as fields of JSON log lines (streams/logs.py); text logs keep "where" in the message.
+    ctx: dict[str, object] = {"topic": message.topic, "partition": message.partition, "offset": message.offset}
     try:
         filing = parse(raw, max_bytes=_settings.max_filing_bytes)
     except ParseError as exc:
         dead_letters.labels(exc.reason).inc()
-        log.warning("dead letter %s key=%r: %s", where, message.key, exc)
+        log.warning("dead letter %s key=%r: %s", where, message.key, exc, extra=ctx | {"reason": exc.reason})
         await dlq_topic.send(key=message.key, value=dead_letter(raw, message, exc.reason, exc.message,
                                                                 exc.where).to_json())
         return
     fid = filing.filing_id
     if seen.get(fid) is not None:
         filings_duplicate.labels("parse").inc()
-        log.info("duplicate filing %s at %s: already parsed", fid, where)
+        log.info("duplicate filing %s at %s: already parsed", fid, where, extra=ctx | {"filing_id": fid})
         return
     events = to_events(filing)
     record = to_parsed(filing, events, int(message.timestamp * 1000) if message.timestamp else None)
@@ -60,7 +62,8 @@ async def handle_raw(raw: bytes, message: faust.types.Message) -> None:
     seen[fid] = message.offset
     filings_parsed.labels(filing.source_format).inc()
     events_emitted.inc(len(events))
-    log.info("parsed %s (%s, %d events) at %s", fid, filing.form_type, len(events), where)
+    log.info("parsed %s (%s, %d events) at %s", fid, filing.form_type, len(events), where,
+             extra=ctx | {"filing_id": fid, "accession_number": filing.accession_number})
 
 
 @app.agent(raw_filings, concurrency=1)  # concurrency>1 can lose messages (faust #606)

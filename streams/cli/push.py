@@ -1,52 +1,81 @@
-"""``form4 push PATH... | -``: send raw filings to Kafka."""
+"""``form4 push PATH... | -``: send raw filings to Kafka.
+
+Counting: *sent* = acknowledged by Kafka; *skipped* = not a filing by its suffix, or empty;
+*failed* = unreadable (missing, permissions) or refused by Kafka. Exit status 1 when any failed.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO, Literal
 
 import click
+from aiokafka.errors import KafkaError
 
-from streams.producer import PushReport, accession_of, iter_files, make_producer
-from streams.settings import get_settings
+from streams.producer import FILING_SUFFIXES, PushReport, accession_of, make_producer
+from streams.settings import Settings, get_settings
+
+Verdict = Literal["push", "skip"]
 
 
-async def _push(paths: list[Path], from_stdin: bool, progress: bool) -> PushReport:
-    settings = get_settings()
+def candidates(paths: Iterable[Path]) -> Iterator[tuple[Path, Verdict]]:
+    """Every file under ``paths`` (directories walked recursively, sorted), with whether to push it.
+
+    A named path that does not exist is still yielded as ``push``, so reading it fails and counts.
+    """
+    for path in paths:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            yield file, "push" if file.suffix.lower() in FILING_SUFFIXES else "skip"
+
+
+async def push_filings(settings: Settings, paths: list[Path], stdin: BinaryIO | None = None,
+                       progress: bool = False) -> PushReport:
+    """Send the filings under ``paths`` (and one from ``stdin``) to ``settings.topic_raw``.
+
+    Keys are accession numbers, from the submission header or the file name, when there is one.
+    """
     report = PushReport()
     producer = make_producer(settings)
     await producer.start()
     try:
-        files = list(iter_files(paths))
         pending = []
-        if from_stdin:
-            raw = sys.stdin.buffer.read()
-            key = accession_of(raw)
-            pending.append(await producer.send(settings.topic_raw, raw, key=key.encode() if key else None))
-        bar = click.progressbar(files, label="pushing", file=sys.stderr) if progress and len(files) > 200 else None
-        for path in bar or files:
+
+        async def send(raw: bytes, name: str | None) -> None:
+            if not raw.strip():
+                report.skipped += 1
+                return
+            # Larger than max_filing_bytes is sent anyway: the worker dead-letters it with reason
+            # too_large, so nothing is silently lost.
+            key = accession_of(raw, name)
+            pending.append((name or "-", await producer.send(settings.topic_raw, raw,
+                                                              key=key.encode() if key else None)))
+
+        if stdin is not None:
+            await send(stdin.read(), None)
+        found = list(candidates(paths))
+        bar = click.progressbar(found, label="pushing", file=sys.stderr) if progress and len(found) > 200 else None
+        for path, verdict in bar or found:
+            if verdict == "skip":
+                report.skipped += 1
+                continue
             try:
                 raw = path.read_bytes()
             except OSError as exc:
                 report.failed += 1
                 report.errors.append(f"{path}: {exc.strerror or exc}")
                 continue
-            if not raw.strip():
-                report.skipped += 1
-                continue
-            if len(raw) > settings.max_filing_bytes:
-                # Sent anyway: the worker dead-letters it with reason too_large, so nothing is silently lost.
-                pass
-            key = accession_of(raw, path.name)
-            pending.append(await producer.send(settings.topic_raw, raw, key=key.encode() if key else None))
-        for fut in pending:
+            await send(raw, path.name)
+        for name, fut in pending:
             try:
                 await fut
                 report.sent += 1
             except Exception as exc:  # noqa: BLE001 - per-message delivery failure is reported and counted
                 report.failed += 1
-                report.errors.append(str(exc))
+                report.errors.append(f"{name}: {exc}")
     finally:
         await producer.stop()
     return report
@@ -57,9 +86,16 @@ async def _push(paths: list[Path], from_stdin: bool, progress: bool) -> PushRepo
 @click.option("--progress/--no-progress", default=True, help="Progress bar for large batches.")
 def push(paths: tuple[str, ...], progress: bool) -> None:
     """Push filings (files, directories, or - for stdin) to the raw topic, keyed by accession."""
-    from_stdin = "-" in paths
-    report = asyncio.run(_push([Path(p) for p in paths if p != "-"], from_stdin, progress))
+    settings = get_settings()
+    stdin = sys.stdin.buffer if "-" in paths else None
+    try:
+        report = asyncio.run(push_filings(settings, [Path(p) for p in paths if p != "-"], stdin, progress))
+    except KafkaError as exc:  # no broker: one clear line, not a traceback
+        click.echo(f"form4 push: cannot reach Kafka at {settings.kafka_bootstrap}: {exc}", err=True)
+        sys.exit(2)
     for line in report.errors[:20]:
         click.echo(f"form4 push: {line}", err=True)
+    if len(report.errors) > 20:
+        click.echo(f"form4 push: ... and {len(report.errors) - 20} more", err=True)
     click.echo(f"sent {report.sent}, skipped {report.skipped}, failed {report.failed}")
     sys.exit(1 if report.failed else 0)

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,9 +54,12 @@ class WorkerProcess:
             topic_alerts=f"t{tag}.alerts",
             topic_dlq=f"t{tag}.dlq",
             topic_partitions=partitions,
+            session_timeout_seconds=10.0,
             **overrides,  # type: ignore[arg-type]
         )
-        asyncio.run(ensure_topics(settings))
+        # create() is called from sync fixtures and from async tests alike: run in a thread of its own.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, ensure_topics(settings)).result()
         return cls(settings=settings, data_dir=tmp)
 
     @property
@@ -69,10 +73,20 @@ class WorkerProcess:
             "FORM4_TOPIC_ALERTS": s.topic_alerts, "FORM4_TOPIC_DLQ": s.topic_dlq,
             "FORM4_TOPIC_PARTITIONS": str(s.topic_partitions),
         })
-        for name in ("large_sale_usd", "cluster_window_days", "max_filing_bytes"):
+        for name in ("large_sale_usd", "cluster_window_days", "max_filing_bytes", "session_timeout_seconds"):
             env[f"FORM4_{name.upper()}"] = str(getattr(s, name))
         if s.http_token is not None:
             env["FORM4_HTTP_TOKEN"] = s.http_token.get_secret_value()
+        # Webhooks, lag gauge and log format (tests/integration/test_webhooks.py, test_metrics.py).
+        for name in ("topic_webhook_dlq", "webhook_max_attempts", "webhook_backoff_seconds",
+                     "webhook_backoff_cap_seconds", "webhook_timeout_seconds", "lag_monitor_interval_seconds",
+                     "log_format"):
+            env[f"FORM4_{name.upper()}"] = str(getattr(s, name))
+        if s.webhooks:
+            env["FORM4_WEBHOOKS"] = orjson.dumps([
+                w.model_dump(mode="json", exclude={"secret"}) | {"secret": w.secret.get_secret_value()}
+                for w in s.webhooks
+            ]).decode()
         return env
 
     def start(self, timeout: float = 180.0) -> None:

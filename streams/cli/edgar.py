@@ -1,0 +1,80 @@
+"""``form4 edgar follow|backfill``: EDGAR filings onto the raw topic."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+
+import click
+
+from streams.edgar.client import EdgarClient, EdgarConfigError, EdgarError
+from streams.edgar.run import Counts, KafkaSink, backfill, follow
+from streams.settings import Settings, get_settings
+
+
+def _echo(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _run(settings: Settings, job: Callable[[KafkaSink, asyncio.Event], Awaitable[Counts]]) -> Counts:
+    """Run ``job`` with a Kafka sink until it ends or SIGINT/SIGTERM asks it to stop."""
+
+    async def main() -> Counts:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            # A stop finishes the batch in flight (sent and checkpointed), then exits cleanly.
+            loop.add_signal_handler(sig, stop.set)
+        async with KafkaSink(settings) as sink:
+            return await job(sink, stop)
+
+    try:
+        EdgarClient(settings)  # refuse to start without a declared User-Agent, before reaching Kafka
+        return asyncio.run(main())
+    except EdgarConfigError as exc:
+        click.echo(f"form4 edgar: {exc}", err=True)
+        sys.exit(2)
+    except EdgarError as exc:
+        click.echo(f"form4 edgar: {exc}", err=True)
+        sys.exit(1)
+
+
+@click.group()
+def edgar() -> None:
+    """Fetch Form 3/4/5 filings from SEC EDGAR (needs FORM4_EDGAR_USER_AGENT)."""
+
+
+@edgar.command("follow")
+@click.option("--once", is_flag=True, help="Poll the feed once and exit (for tests and cron).")
+def follow_cmd(once: bool) -> None:
+    """Poll EDGAR's latest-filings feed every FORM4_EDGAR_POLL_SECONDS and push new filings."""
+    settings = get_settings()
+    total = _run(settings, lambda sink, stop: follow(settings, sink, once=once, stop=stop, echo=_echo))
+    click.echo(f"sent {total.sent}, already sent {total.known}, failed {total.failed}")
+    # A long-running follow retries failed filings on the next poll; only a single poll can fail.
+    sys.exit(1 if once and total.failed else 0)
+
+
+def _day(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+@edgar.command("backfill")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), callback=_day,
+              help="First filing date (YYYY-MM-DD).")
+@click.option("--to", "end", default=None, type=click.DateTime(["%Y-%m-%d"]), callback=_day,
+              help="Last filing date, inclusive (default: today).")
+@click.option("--resume/--no-resume", default=True, help="Skip days the checkpoint says are done.")
+def backfill_cmd(start: date, end: date | None, resume: bool) -> None:
+    """Push every Form 3/4/5 filing of EDGAR's daily form indexes in a date range."""
+    settings = get_settings()
+    last = end or date.today()
+    if last < start:
+        raise click.BadParameter(f"--to {last} is before --from {start}")
+    total = _run(settings, lambda sink, stop: backfill(settings, sink, start, last, resume=resume, stop=stop,
+                                                       echo=_echo))
+    click.echo(f"sent {total.sent}, already sent {total.known}, failed {total.failed}")
+    sys.exit(1 if total.failed else 0)
