@@ -153,28 +153,6 @@ def element_path(el: etree._Element) -> str:
     return str(el.getroottree().getpath(el))
 
 
-def _value_text(el: etree._Element) -> tuple[str | None, list[str], etree._Element]:
-    """Text, footnote ids and source element (for error paths) of a value element.
-
-    Tolerant of a bare text with no ``<value>`` child, which some hand-built filings use.
-    """
-    text: str | None = None
-    ids: list[str] = []
-    source = el
-    for child in el:
-        tag = child.tag
-        if tag == "value":
-            source = child
-            text = child.text
-        elif tag == "footnoteId":
-            fid = child.get("id")
-            if fid:
-                ids.append(fid.strip())
-    if source is el and el.text and el.text.strip():
-        text = el.text
-    return text, ids, source
-
-
 def _walk(
     el: etree._Element,
     raw: dict[str, tuple[str, etree._Element]],
@@ -182,22 +160,32 @@ def _walk(
 ) -> None:
     for child in el:
         tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        field = _VALUE_FIELDS.get(tag)
+        field = _VALUE_FIELDS.get(tag)  # type: ignore[call-overload]
         if field is not None:
-            text, ids, source = _value_text(child)
+            # A value element: ``<x><value>..</value><footnoteId id=".."/>*</x>``, or a bare text
+            # with no ``<value>`` child, which some hand-built filings use.
+            text: str | None = None
+            source = child
+            for sub in child:
+                sub_tag = sub.tag
+                if sub_tag == "value":
+                    source = sub
+                    text = sub.text
+                elif sub_tag == "footnoteId" and (fid := sub.get("id")):
+                    notes.setdefault(field, []).append(fid.strip())
+            if source is child:
+                bare = child.text
+                if bare and not bare.isspace():
+                    text = bare
             if text is not None:
                 raw[field] = (text, source)
-            if ids:
-                notes.setdefault(field, []).extend(ids)
         elif tag == "transactionCoding":
             for sub in child:
                 sub_tag = sub.tag
                 if sub_tag == "footnoteId":
                     if fid := sub.get("id"):
                         notes.setdefault("transaction_code", []).append(fid.strip())
-                elif (coding_field := _CODING_FIELDS.get(sub_tag)) is not None and sub.text is not None:
+                elif (coding_field := _CODING_FIELDS.get(sub_tag)) is not None and sub.text is not None:  # type: ignore[call-overload]
                     raw[coding_field] = (sub.text, sub)
         elif tag in _CONTAINERS:
             _walk(child, raw, notes)

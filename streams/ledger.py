@@ -246,14 +246,8 @@ class Ledger:
                    now: datetime, out: Outcome) -> list[str]:
         """Raise drafts not yet raised, retract existing alerts that no longer hold."""
         wanted = {d.alert_id: d for d in drafts}
-        for aid, draft in wanted.items():
-            stored = self.s.alerts.get(aid)
-            # Re-send when this same filing raised it before a crash: at-least-once, never lost.
-            if not stored or not stored.get("active") or stored.get("by") == fid:
-                alert = self._alert(draft, meta, now)
-                out.alerts.append(alert)
-                self.s.alerts[aid] = {"active": True, "by": fid, "record": alert.model_dump(mode="json",
-                                                                                             by_alias=True)}
+        retracted: set[str] = set()
+        # Retractions first: a consumer sees the old alert withdrawn before its restatement.
         for aid in existing:
             if aid in wanted:
                 continue
@@ -265,7 +259,17 @@ class Ledger:
                     "summary": f"RETRACTED: {original.summary}", "created_at": now,
                 }))
                 self.s.alerts[aid] = {**stored, "active": False, "retracted_by": fid}
-        return sorted(wanted)
+                retracted.add(aid)
+        for aid, draft in wanted.items():
+            stored = self.s.alerts.get(aid)
+            # Re-send when this same filing raised it before a crash: at-least-once, never lost.
+            if not stored or not stored.get("active") or stored.get("by") == fid:
+                alert = self._alert(draft, meta, now)
+                out.alerts.append(alert)
+                self.s.alerts[aid] = {"active": True, "by": fid, "record": alert.model_dump(mode="json",
+                                                                                             by_alias=True)}
+        # Ids retracted now stay listed, so a redelivery after a crash re-sends the retraction.
+        return sorted(set(wanted) | retracted)
 
     def _alert(self, draft: Draft, meta: dict[str, Any], now: datetime) -> Alert:
         if draft.rule == "cluster_selling":

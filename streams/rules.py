@@ -1,8 +1,8 @@
 """Alert rules: pure functions from the active rows of a filing group (or an issuer's sales) to
 alert drafts with stable ids. Thresholds come from :class:`streams.settings.Settings`.
 
-Ids depend only on the trigger (rule + amendment group + holding, or rule + issuer + window start),
-never on arrival order, so redelivery and replays cannot raise an alert twice.
+Ids depend only on the trigger (rule + amendment group + holding + figures, or rule + issuer + window
+start), never on arrival order, so redelivery and replays cannot raise an alert twice.
 """
 
 from __future__ import annotations
@@ -69,6 +69,12 @@ def _severity(base: Severity, roles: list[str], plan: bool, exercise_and_sell: b
     return _shift(base, steps)
 
 
+def _sig(shares: Decimal, value: Decimal) -> str:
+    # Figures are part of a filing-group alert's identity: an amendment that restates them retracts
+    # the old alert and raises the restated one; a restatement with the same figures changes nothing.
+    return f"{shares.normalize():f}@{value.normalize():f}"
+
+
 def _money(value: Decimal) -> str:
     return f"${value:,.0f}"
 
@@ -98,7 +104,7 @@ def group_drafts(
     if total_value >= settings.large_sale_usd:
         drafts.append(
             Draft(
-                alert_id=stable_id("large_sale", group),
+                alert_id=stable_id("large_sale", group, _sig(total_shares, total_value)),
                 rule="large_sale",
                 severity=_severity("high", roles, plan, ex_sell),
                 event_ids=tuple(sorted(r["e"] for r in sales)),
@@ -157,13 +163,13 @@ def _holding_drafts(
     if after is not None and Decimal(after) == 0 and before * avg_price >= settings.liquidation_min_usd:
         # A liquidation is also a 100% fraction sold: report the stronger rule only.
         return [Draft(
-            alert_id=stable_id("liquidation", group, holding), rule="liquidation",
+            alert_id=stable_id("liquidation", group, holding, _sig(sold, value)), rule="liquidation",
             severity=_severity("high", roles, plan, ex_sell),
             summary=f"{who} sold all {before:,f} shares of {security} ({_money(value)})", **common,
         )]
     if pct >= settings.fraction_sold * 100 and value >= settings.fraction_sold_min_usd:
         return [Draft(
-            alert_id=stable_id("large_fraction_sold", group, holding), rule="large_fraction_sold",
+            alert_id=stable_id("large_fraction_sold", group, holding, _sig(sold, value)), rule="large_fraction_sold",
             severity=_severity("medium", roles, plan, ex_sell),
             summary=f"{who} sold {pct}% of their {security} ({sold:,f} shares, {_money(value)})", **common,
         )]

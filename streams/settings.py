@@ -74,14 +74,18 @@ class Settings(BaseSettings):
         None, description='Declared User-Agent for EDGAR, e.g. "Acme Research ops@acme.example".'
     )
     edgar_base_url: str = Field(
-        "https://www.sec.gov", description="EDGAR base URL (feeds, daily indexes, archives); tests point it locally."
+        "https://www.sec.gov", description="EDGAR base URL (feed, daily indexes, archives); tests point it locally."
     )
-    edgar_max_rps: float = Field(10.0, gt=0, le=10, description="Most EDGAR requests per second (SEC's limit is 10).")
+    edgar_max_rps: float = Field(
+        10.0, gt=0, le=10, description="Most EDGAR requests per second (SEC's fair-access limit is 10)."
+    )
     edgar_poll_seconds: float = Field(60.0, gt=0, description="`form4 edgar follow`: seconds between feed polls.")
     edgar_timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one EDGAR HTTP request.")
-    edgar_max_attempts: int = Field(5, ge=1, description="Attempts per EDGAR request (429/5xx/timeouts are retried).")
+    edgar_max_attempts: int = Field(
+        5, ge=1, description="Attempts per EDGAR request (429, 5xx and timeouts are retried)."
+    )
     edgar_backoff_seconds: float = Field(
-        1.0, ge=0, description="First retry delay; doubles per attempt (with jitter) unless Retry-After says more."
+        1.0, ge=0, description="First retry delay; doubles per attempt (with jitter), at least Retry-After."
     )
 
     # --- webhooks and monitoring ----------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from aiohttp import web as aiohttp_web
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from faust.exceptions import ProducerSendError
 from faust.web import Request, Response, View
 
 from parsers import ParseError, sniff
@@ -96,13 +97,16 @@ class FilingsView(View):
         try:
             fut = await raw_filings.send(key=accession.encode() if accession else None, value=raw)
             meta = await fut
-        except MessageSizeTooLargeError as exc:
-            # Under max_filing_bytes but over the producer's or broker's message limit.
-            log.warning("POST /filings: %d bytes refused by Kafka: %s", len(raw), exc)
-            return self.json({"reason": "too_large", "error": f"Kafka refused the message: {exc}"}, status=413)
-        except KafkaError as exc:
-            log.warning("POST /filings: Kafka did not acknowledge: %s", exc)
-            return self.json({"error": f"Kafka did not acknowledge the filing: {exc}"}, status=503)
+        except (KafkaError, ProducerSendError) as exc:
+            # Faust wraps errors raised at send time in ProducerSendError; delivery errors come bare.
+            cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
+            if isinstance(cause, MessageSizeTooLargeError):
+                # Under max_filing_bytes but over the producer's or broker's message size limit.
+                log.warning("POST /filings: %d bytes refused by Kafka: %r", len(raw), cause)
+                refused = {"reason": "too_large", "error": f"Kafka refused a message of {len(raw)} bytes"}
+                return self.json(refused, status=413)
+            log.warning("POST /filings: Kafka did not acknowledge: %r", exc)
+            return self.json({"error": f"Kafka did not acknowledge the filing: {exc!r}"}, status=503)
         body: dict[str, Any] = {"accession_number": accession, "topic": meta.topic,
                                 "partition": meta.partition, "offset": meta.offset, "format": fmt}
         filing_id = predicted_filing_id(raw, fmt, accession)

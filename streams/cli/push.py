@@ -57,7 +57,8 @@ async def push_filings(settings: Settings, paths: list[Path], stdin: BinaryIO | 
         if stdin is not None:
             await send(stdin.read(), None)
         found = list(candidates(paths))
-        bar = click.progressbar(found, label="pushing", file=sys.stderr) if progress and len(found) > 200 else None
+        show = progress and len(found) > 200
+        bar = click.progressbar(found, label="pushing", file=sys.stderr) if show else None
         for path, verdict in bar or found:
             if verdict == "skip":
                 report.skipped += 1

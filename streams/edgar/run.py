@@ -56,7 +56,7 @@ class KafkaSink:
         await self.producer.stop()
 
     async def send_all(self, items: Sequence[tuple[str, bytes]]) -> None:
-        futures = [await self.producer.send(self.topic, raw, key=accession.encode()) for accession, raw in items]
+        futures = [await self.producer.send(self.topic, raw, key=key.encode()) for key, raw in items]
         for fut in futures:
             await fut
 
@@ -122,7 +122,8 @@ async def poll_feed(client: EdgarClient, sink: Sink, state: EdgarState, echo: Ec
     entries: list[FeedEntry] = []
     for form_type in FEED_TYPES:
         for page in range(MAX_FEED_PAGES):
-            body = await client.get(feed_url(client.base_url, form_type, page * FEED_PAGE_SIZE, FEED_PAGE_SIZE))
+            url = feed_url(client.base_url, form_type, page * FEED_PAGE_SIZE, FEED_PAGE_SIZE)
+            body = await client.get(url)
             parsed = parse_feed(body or b"")
             entries.extend(parsed.entries)
             all_new = all(e.accession not in state for e in parsed.entries)

@@ -68,7 +68,7 @@ async def test_posted_filing_is_acknowledged_and_becomes_events(worker: WorkerPr
 
 
 async def test_oversized_and_non_filing_bodies_are_refused_before_kafka(worker: WorkerProcess) -> None:
-    """Over max_filing_bytes is 413 (by Content-Length or by the chunked body); not a filing is 400 with a reason."""
+    """Over max_filing_bytes is 413 (by Content-Length or chunked body); not a filing is 400 with a reason."""
     worker.start()
     status, body = post(worker, b"<?xml version='1.0'?><ownershipDocument>" + b" " * (LIMIT + 1))
     assert (status, body["reason"]) == (413, "too_large")
@@ -100,3 +100,9 @@ async def test_bearer_token_is_required_when_configured(token_worker: WorkerProc
     assert status == 202, body
     records = await read_all(token_worker.settings, token_worker.settings.topic_raw)
     assert [r.value for r in records] == [raw]
+
+    # Under max_filing_bytes (10 MiB) but over Kafka's message size: still a clean 413, not a 500.
+    noise = bytes(range(33, 127)) * (2 * 1024 * 1024 // 94)
+    big = b"<?xml version='1.0'?><ownershipDocument><remarks>" + noise + b"</remarks></ownershipDocument>"
+    status, body = post(token_worker, big, {"Authorization": "Bearer s3cret-token"})
+    assert (status, body.get("reason")) == (413, "too_large"), body

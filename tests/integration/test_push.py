@@ -31,8 +31,8 @@ async def test_push_directory_and_stdin_keys_by_accession(kafka_bootstrap: str, 
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORM4_")}
     env |= {"FORM4_KAFKA_BOOTSTRAP": kafka_bootstrap, "FORM4_TOPIC_RAW": raw_topic}
-    done = subprocess.run([sys.executable, "-m", "streams", "push", str(folder), "-", str(tmp_path / "gone.xml")],
-                          input=stdin_filing, env=env, cwd=REPO, capture_output=True, timeout=120)
+    argv = [sys.executable, "-m", "streams", "push", str(folder), "-", str(tmp_path / "gone.xml")]
+    done = subprocess.run(argv, input=stdin_filing, env=env, cwd=REPO, capture_output=True, timeout=120)
     out = done.stdout.decode().strip().splitlines()
     assert out[-1] == "sent 3, skipped 2, failed 1", done.stderr.decode()
     assert done.returncode == 1  # the missing file counts as failed

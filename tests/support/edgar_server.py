@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from html import escape
-from pathlib import Path
 from typing import Literal
 
 from aiohttp import web
@@ -64,17 +63,17 @@ class Hit:
 
 def _from_submission(body: bytes) -> ServedFiling | None:
     head = body[:16384]
-    found = {k: rx.search(head) for k, rx in _HEADER.items()}
+    found: dict[str, str] = {}
+    for name, rx in _HEADER.items():
+        match = rx.search(head)
+        if match is None:
+            return None
+        found[name] = match.group(1).decode("latin-1").strip()
     ciks = tuple(dict.fromkeys(str(int(c)) for c in _CIK.findall(head)))
-    if any(v is None for v in found.values()) or not ciks:
+    if not ciks or found["form"] not in _FORMS:
         return None
-    form = found["form"].group(1).decode()  # type: ignore[union-attr]
-    if form not in _FORMS:
-        return None
-    return ServedFiling(accession=found["accession"].group(1).decode(), form_type=form,  # type: ignore[union-attr]
-                        ciks=ciks, company=found["name"].group(1).decode("latin-1").strip(),  # type: ignore[union-attr]
-                        filed=datetime.strptime(found["filed"].group(1).decode(), "%Y%m%d").date(),  # type: ignore[union-attr]
-                        body=body)
+    return ServedFiling(accession=found["accession"], form_type=found["form"], ciks=ciks,
+                        company=found["name"], filed=datetime.strptime(found["filed"], "%Y%m%d").date(), body=body)
 
 
 def load_filings(n: int, *, prefer_corpus: bool = True) -> list[ServedFiling]:
@@ -149,7 +148,7 @@ class EdgarServer:
         page = rows[start : start + count]
         return ('<?xml version="1.0" encoding="ISO-8859-1" ?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
                 "<title>Latest Filings - Fri, 03 May 2024 16:00:00 EDT</title>\n"
-                + "".join(page) + "</feed>\n").encode("latin-1")
+                + "".join(page) + "</feed>\n").encode("latin-1", "xmlcharrefreplace")
 
     @staticmethod
     def _entry(form: str, accession: str, cik: str, company: str, age: int) -> str:
@@ -158,8 +157,9 @@ class EdgarServer:
         href = f"https://www.sec.gov/Archives/edgar/data/{cik}/{plain}/{accession}-index.htm"
         return (f"<entry>\n<title>{escape(form)} - {escape(company)} ({cik.zfill(10)}) (Reporting)</title>\n"
                 f'<link rel="alternate" type="text/html" href="{href}"/>\n'
-                f'<summary type="html"> &lt;b&gt;Filed:&lt;/b&gt; 2024-05-03 &lt;b&gt;AccNo:&lt;/b&gt; {accession}'
-                f" &lt;b&gt;Size:&lt;/b&gt; 5 KB</summary>\n<updated>{updated.isoformat()}</updated>\n"
+                '<summary type="html"> &lt;b&gt;Filed:&lt;/b&gt; 2024-05-03 '
+                f"&lt;b&gt;AccNo:&lt;/b&gt; {accession} &lt;b&gt;Size:&lt;/b&gt; 5 KB</summary>\n"
+                f"<updated>{updated.isoformat()}</updated>\n"
                 f'<category scheme="https://www.sec.gov/" label="form type" term="{escape(form)}"/>\n'
                 f"<id>urn:tag:sec.gov,2008:accession-number={accession}</id>\n</entry>\n")
 

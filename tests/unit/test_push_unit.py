@@ -8,7 +8,7 @@ from streams.cli.push import candidates
 
 
 def test_directories_are_walked_and_non_filings_are_marked_skip(tmp_path: Path) -> None:
-    """Files with a filing suffix are pushed, others skipped; a missing named path is still tried (and fails)."""
+    """Filing suffixes are pushed and other files skipped; a missing named path is still tried (and fails)."""
     (tmp_path / "sub").mkdir()
     (tmp_path / "a.xml").write_bytes(b"<ownershipDocument/>")
     (tmp_path / "sub" / "0001234567-24-000123.txt").write_bytes(b"x")
