@@ -181,6 +181,34 @@ def edgartools_rows(obj: Any) -> int:
     return sum(len(x) for x in (nd.transactions, nd.holdings, d.transactions, d.holdings))
 
 
+def edgartools_breakdown(full: Callable[[bytes], Any], inputs: Sequence[bytes]) -> dict[str, float]:
+    """Share of edgartools' full parse spent in each stage (cProfile cumulative time, one pass).
+
+    Profiling inflates Python-heavy code; the shares are indicative, the timings above are not profiled.
+    """
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    for raw in inputs:
+        full(raw)
+    prof.disable()
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    stages = {
+        "lxml_parse (edgar.xmltools.parse_xml)": ("xmltools.py", "parse_xml"),
+        "tables + DataFrames (NonDerivativeTable/DerivativeTable.extract)": ("table_containers.py", "extract"),
+        "owners (ReportingOwners.from_reporting_owner_tags, lookup stubbed)": ("owners.py", "from_reporting_owner_tags"),
+        "footnotes (Footnotes.extract)": ("models.py", "extract"),
+    }
+    whole = max(ct for (file, _, fn), (_, _, _, ct, _) in stats.items() if fn == "parse_xml" and file.endswith("forms.py"))
+    out: dict[str, float] = {}
+    for label, (file, fn_name) in stages.items():
+        cum = sum(ct for (f, _, fn), (_, _, _, ct, _) in stats.items() if fn == fn_name and f.endswith(file))
+        out[label] = round(cum / whole, 3)
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
 # Timing
 
@@ -331,6 +359,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             res["edgartools_xml_layer"]["best_seconds"] / res["ours"]["best_seconds"], 3
         )
         res["memory"] = {"ours": peak_memory(ours, xml), "edgartools_full": peak_memory(theirs_full, xml)}
+        res["edgartools_full_breakdown"] = edgartools_breakdown(theirs_full, xml)
     else:
         results["xml"]["memory"] = {"ours": peak_memory(ours, xml)}
 

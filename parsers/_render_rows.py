@@ -130,7 +130,12 @@ def _decimal(text: str, where: str) -> Decimal | None:
         raise MissingRequiredField(f"unreadable amount {text!r}", where=where) from exc
 
 
+_WRAPPED_DATE = re.compile(r"(\d{1,2}/\d{1,2}/)\s+(\d{4})")
+
+
 def _date(text: str, where: str) -> date | None:
+    # w3m wraps a date in a narrow column as "11/09/" + "2022": join it back before reading.
+    text = _WRAPPED_DATE.sub(r"\1\2", text)
     m = re.search(r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}", text)
     if not m:
         return None

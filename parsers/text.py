@@ -198,7 +198,7 @@ def _footnotes(lines: Sequence[str], seed: bool) -> tuple[dict[str, str], str | 
             items[current].append([])
     notes: dict[str, str] = {}
     ids = sorted(items)
-    for n, nxt in zip(ids, ids[1:] + [None], strict=True):
+    for n, nxt in zip(ids, [*ids[1:], None] if ids else [], strict=True):
         paras = [" ".join(p) for p in items[n] if p]
         gap = (nxt - n - 1) if nxt is not None else 0
         if gap and len(paras) == gap + 1:

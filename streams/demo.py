@@ -26,6 +26,9 @@ from streams.producer import iter_files
 from streams.settings import Settings, get_settings
 
 CORPUS_DIRS = ("xml", "submission", "html", "text", "seed")
+SHOW_ALERTS = 25
+OUR_METRICS = ("form4_filings", "form4_dead_letters", "form4_events", "form4_alerts", "form4_reconciliation",
+               "form4_positions", "form4_processing_latency", "form4_consumer_lag")
 
 
 def _say(text: str) -> None:
@@ -86,14 +89,21 @@ async def _report(settings: Settings, web_port: int) -> None:
          f"{stats['filings_superseded']}")
     _say(f"== alerts: {sum(a['kind'] == 'alert_raised' for a in alerts)} raised, "
          f"{sum(a['kind'] == 'alert_retracted' for a in alerts)} retracted")
-    for a in alerts:
-        _say(f"   [{a['severity']:<8}] {a['rule']:<20} {a['summary']}")
+    by_rule = Counter((a["rule"], a["severity"]) for a in alerts if a["kind"] == "alert_raised")
+    for (rule, severity), count in sorted(by_rule.items()):
+        _say(f"   {rule:<22}{severity:<10}{count}")
+    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    shown = sorted((a for a in alerts), key=lambda a: (rank[a["severity"]], a["rule"]))[:SHOW_ALERTS]
+    _say(f"   the {len(shown)} most severe:")
+    for a in shown:
+        kind = "RETRACTED " if a["kind"] == "alert_retracted" else ""
+        _say(f"   [{a['severity']:<8}] {kind}{a['rule']:<20} {a['summary'][:160]}")
     _say("\n== consumer lag")
     _say(format_table(await group_lag(settings)))
     body = _http(f"http://127.0.0.1:{web_port}/metrics")[1].decode()
     _say("\n== metrics (form4_* from /metrics)")
     for line in body.splitlines():
-        if line.startswith("form4_") and not line.startswith(("form4_processing_latency_seconds_bucket",)):
+        if line.startswith(OUR_METRICS) and "_bucket" not in line and "_created" not in line:
             _say(f"   {line}")
 
 

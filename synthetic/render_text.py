@@ -134,7 +134,7 @@ class _Text:
         amend = [("5. " if self.form == "3" else "4. ") + "If Amendment, Date of Original Filed (Month/Day/Year)",
                  _day(f.date_of_original_submission), ""]
         rel = _relationship(first, 4 if self.form == "3" else 5)
-        joint = [("6. " if True else "") + "Individual or Joint/Group Filing (Check Applicable Line)", "",
+        joint = ["6. Individual or Joint/Group Filing (Check Applicable Line)", "",
                  ("   X     " if len(f.owners) == 1 else "         ") + "Form filed by One Reporting Person",
                  ("   X     " if len(f.owners) > 1 else "         ") + "Form filed by More than One Reporting Person", ""]
         issuer, when, amend = _fit(issuer, 66), _fit(when, 66), _fit(amend, 66)

@@ -14,6 +14,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "parse": ("streams.cli.parse", "parse"),
     "push": ("streams.cli.push", "push"),
     "demo": ("streams.cli.demo", "demo"),
+    "positions": ("streams.cli.positions", "positions"),
     "edgar": ("streams.cli.edgar", "edgar"),
     "alerts": ("streams.cli.alerts", "alerts"),
     "lag": ("streams.cli.lag", "lag"),

@@ -16,14 +16,14 @@ from tests.support.contracts import validate
 from tests.support.kafka import TopicFactory
 
 
-def _alert(alert_id: str, ticker: str, cik: str, **overrides: object) -> Alert:
+def _alert(alert_id: str, ticker: str, cik: str, severity: str = "critical") -> Alert:
     return Alert(
-        alert_id=alert_id, rule="large_sale", severity="critical", issuer_cik=cik, issuer_name=f"{ticker} Corp",
+        alert_id=alert_id, rule="large_sale", severity=severity, issuer_cik=cik, issuer_name=f"{ticker} Corp",  # type: ignore[arg-type]
         ticker=ticker, owners=(AlertOwner(cik="0001000001", name="Doe Jane", role="CEO"),),
         accession_numbers=("0000950170-24-000101",), event_ids=(f"{alert_id}/non_derivative/0",),
         plan_10b5_1=False, figures=AlertFigures(shares=Decimal(20000), value_usd=Decimal("2000000.00")),
         summary=f"CEO Doe Jane sold 20,000 shares of {ticker} for $2,000,000 on the open market",
-        created_at=datetime(2024, 3, 6, 22, 5, tzinfo=timezone.utc), **overrides,  # type: ignore[arg-type]
+        created_at=datetime(2024, 3, 6, 22, 5, tzinfo=timezone.utc),
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.support.contracts import validate_all
 from tests.support.worker import WorkerProcess
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "filings"
@@ -28,6 +29,7 @@ async def test_raw_filing_becomes_events_and_restart_resumes_from_committed_offs
     events = await worker.records(worker.settings.topic_transactions)
     assert events, worker.log_tail()
     assert all(e["schema"] == "form4.transaction/1" for e in events)
+    validate_all("transaction", events)
     first_ids = {e["event_id"] for e in events}
 
     worker.stop()
@@ -57,6 +59,7 @@ async def test_unparseable_input_goes_to_the_dead_letter_topic_with_its_bytes(wo
     letters = await worker.records(worker.settings.topic_dlq)
     assert len(letters) == 2
     assert all(d["schema"] == "form4.dead_letter/1" for d in letters)
+    validate_all("dead_letter", letters)
     assert {d["reason"] for d in letters} <= {"bad_encoding", "not_ownership_form", "unsupported_format"}
     import base64
 

@@ -1,0 +1,42 @@
+"""Every alert rule on the live worker: hand-made scenarios in, the expected alerts out."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from synthetic import scenarios as sc
+from synthetic.render_submission import render_submission
+from tests.support.worker import WorkerProcess
+
+
+async def test_each_rule_fires_on_the_live_worker_and_an_amendment_retracts(kafka_bootstrap: str,
+                                                                            tmp_path: Path) -> None:
+    """CEO $2M sale, 30% sale, liquidation, cluster, plan and exercise-and-sell give their alerts; a 4/A retracts."""
+    original = sc.ceo_large_sale()
+    assert original.period_of_report and original.filing_date
+    day = original.period_of_report
+    retracting = sc.filing(sc.CEO, [sc.sale_row("8000", "100.00", "192000", day)], day, "0000950170-24-000502",
+                           form="4/A", original=original.filing_date, filed=date(2024, 3, 12))
+    filings = [original, sc.director_30pct_sale(), sc.liquidation_to_zero(), *sc.cluster_of_sales(),
+               sc.plan_sale(), sc.exercise_and_sell(), sc.late_filing()]
+    worker = WorkerProcess.create(kafka_bootstrap, tmp_path, partitions=2)
+    try:
+        worker.start()
+        await worker.push([(f.accession_number.encode(), render_submission(f)) for f in filings if f.accession_number])
+        await worker.drained()
+        await worker.push([(b"0000950170-24-000502", render_submission(retracting))])
+        await worker.drained()
+        alerts = await worker.records(worker.settings.topic_alerts)
+    finally:
+        worker.stop()
+    rules = {(a["rule"], a["severity"], a["accession_numbers"][0]) for a in alerts if a["kind"] == "alert_raised"}
+    assert ("large_sale", "critical", "0000950170-24-000101") in rules
+    assert ("large_fraction_sold", "high", "0000950170-24-000102") in rules
+    assert ("liquidation", "critical", "0000950170-24-000103") in rules
+    assert ("large_sale", "high", "0000950170-24-000401") in rules  # exercise-and-sell, one step down
+    assert any(a["rule"] == "cluster_selling" and len(a["figures"]["cluster_members"]) >= 3 for a in alerts)
+    assert not any("0000950170-24-000301" in a["accession_numbers"] for a in alerts)  # small plan sale
+    retractions = [a for a in alerts if a["kind"] == "alert_retracted"]
+    first = next(a for a in alerts if a["accession_numbers"] == ["0000950170-24-000101"])
+    assert [r["retracts"] for r in retractions] == [first["alert_id"]]
