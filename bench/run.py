@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python bench/run.py             # parsing (bench/parse_bench.py)
-    .venv/bin/python bench/run.py --broker    # ... and broker cold start (needs Java; bench/broker_startup.py)
+    .venv/bin/python bench/run.py --broker    # ... and broker cold start (bench/broker_startup.py, Java)
     .venv/bin/python bench/run.py --quick     # fewer rounds, smaller synthetic batch (a smoke run)
 
 Each benchmark runs in its own process: the parsing bench blocks the network for its whole process
@@ -29,11 +29,12 @@ def _run(script: str, args: list[str]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run form4-stream benchmarks")
-    parser.add_argument("--broker", action="store_true", help="also time broker cold starts (needs Java, ~1 min)")
+    parser.add_argument("--broker", action="store_true", help="also time broker cold starts (Java, ~1 min)")
     parser.add_argument("--quick", action="store_true", help="2 rounds, 500 synthetic filings")
     parser.add_argument("--no-edgartools", action="store_true", help="time our parser only")
     args = parser.parse_args()
-    parse_args = ["--rounds", "2", "--synthetic", "500", "--edgartools-synthetic", "100"] if args.quick else []
+    quick = ["--rounds", "2", "--synthetic", "500", "--edgartools-synthetic", "100"]
+    parse_args = list(quick) if args.quick else []
     if args.no_edgartools:
         parse_args.append("--no-edgartools")
     failed = []

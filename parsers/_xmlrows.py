@@ -113,7 +113,8 @@ def trusted_constructor(cls: type[_M]) -> Callable[..., _M]:
         not cls.__pydantic_post_init__
         and not cls.__private_attributes__
         and cls.model_config.get("extra") != "allow"
-        and all(f.alias is None and f.validation_alias is None and f.default_factory is None for f in fields.values())
+        and all(f.alias is None and f.validation_alias is None for f in fields.values())
+        and all(f.default_factory is None for f in fields.values())
     )
     if not plain:  # pragma: no cover - guards a future model change
         return cls.model_construct
@@ -160,7 +161,7 @@ def _walk(
 ) -> None:
     for child in el:
         tag = child.tag
-        field = _VALUE_FIELDS.get(tag)  # type: ignore[call-overload]
+        field = _VALUE_FIELDS.get(tag)
         if field is not None:
             # A value element: ``<x><value>..</value><footnoteId id=".."/>*</x>``, or a bare text
             # with no ``<value>`` child, which some hand-built filings use.
@@ -185,7 +186,7 @@ def _walk(
                 if sub_tag == "footnoteId":
                     if fid := sub.get("id"):
                         notes.setdefault("transaction_code", []).append(fid.strip())
-                elif (coding_field := _CODING_FIELDS.get(sub_tag)) is not None and sub.text is not None:  # type: ignore[call-overload]
+                elif sub.text is not None and (coding_field := _CODING_FIELDS.get(sub_tag)) is not None:
                     raw[coding_field] = (sub.text, sub)
         elif tag in _CONTAINERS:
             _walk(child, raw, notes)

@@ -32,6 +32,9 @@ def create_app(settings: Settings) -> faust.App:
         web_tables_enabled=False,
         producer_acks=-1,
         broker_session_timeout=settings.session_timeout_seconds,
+        # Filings up to FORM4_MAX_FILING_BYTES must fit in one produce request (see topics_admin).
+        producer_max_request_size=settings.max_filing_bytes * 4 // 3 + 1024 * 1024,
+        producer_compression_type="gzip",
     )
 
 

@@ -39,6 +39,11 @@ async def wait_for_broker(bootstrap: str | list[str], timeout: float = 60.0) -> 
     raise TopicAdminError(f"no Kafka broker answered at {bootstrap} within {timeout:.0f}s ({last!r})")
 
 
+def message_limit(settings: Settings) -> int:
+    """Largest message on the form4 topics: a filing at the size cap, base64 in a dead letter, plus headroom."""
+    return settings.max_filing_bytes * 4 // 3 + 1024 * 1024
+
+
 async def ensure_topics(settings: Settings | None = None, names: Iterable[str] | None = None) -> list[str]:
     """Create ``names`` (default: ``settings.all_topics``) if missing; returns the ones created now.
 
@@ -57,7 +62,11 @@ async def ensure_topics(settings: Settings | None = None, names: Iterable[str] |
         missing = [name for name in wanted if name not in existing]
         if not missing:
             return []
-        new = [NewTopic(n, settings.topic_partitions, settings.topic_replication) for n in missing]
+        # Raw filings (and the parsed records and dead letters that carry them) may exceed Kafka's
+        # 1 MB default message size, up to FORM4_MAX_FILING_BYTES.
+        limit = {"max.message.bytes": str(message_limit(settings))}
+        new = [NewTopic(n, settings.topic_partitions, settings.topic_replication, topic_configs=limit)
+               for n in missing]
         response = await admin.create_topics(new)
         created: list[str] = []
         for entry in response.topic_errors:
