@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FORM4_CORPUS ?= $(abspath ../shared/filings)
 
-.PHONY: demo test test-quick install jars bench clean
+.PHONY: demo test test-quick install jars tools bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -23,7 +23,14 @@ jars: install
 demo: jars
 	$(BIN)/form4 demo
 
-test: jars
+# Optional tools some tests use (promtool checks the metrics exposition, w3m renders real text dumps).
+# Installed when this machine can (Debian, as root); otherwise those tests say why they skip.
+tools:
+	@command -v promtool >/dev/null && command -v w3m >/dev/null || \
+	  ( (apt-get update -qq && apt-get install -y -qq prometheus w3m) >/dev/null 2>&1 || \
+	    echo "note: could not install promtool/w3m (needs Debian apt as root); their checks will skip" )
+
+test: jars tools
 	$(BIN)/pytest
 
 test-quick: install

@@ -12,6 +12,13 @@ from streams.settings import get_settings
 
 _partitions = get_settings().topic_partitions
 
+TABLE_NAMES = ("seen", "filings", "groups", "positions", "sales", "issuer_alerts", "alerts")
+
+
+def changelog_topics(app_id: str) -> list[str]:
+    """Faust's changelog topic names of our tables (``<app id>-<table>-changelog``)."""
+    return [f"{app_id}-{name}-changelog" for name in TABLE_NAMES]
+
 
 def _table(name: str, help: str):  # type: ignore[no-untyped-def]
     return app.Table(name, default=None, partitions=_partitions, key_type=str, help=help)

@@ -44,7 +44,9 @@ def message_limit(settings: Settings) -> int:
     return settings.max_filing_bytes * 4 // 3 + 1024 * 1024
 
 
-async def ensure_topics(settings: Settings | None = None, names: Iterable[str] | None = None) -> list[str]:
+async def ensure_topics(
+    settings: Settings | None = None, names: Iterable[str] | None = None, *, compact: bool = False
+) -> list[str]:
     """Create ``names`` (default: ``settings.all_topics``) if missing; returns the ones created now.
 
     Uses ``settings.topic_partitions`` and ``settings.topic_replication``; a topic that already
@@ -65,6 +67,8 @@ async def ensure_topics(settings: Settings | None = None, names: Iterable[str] |
         # Raw filings (and the parsed records and dead letters that carry them) may exceed Kafka's
         # 1 MB default message size, up to FORM4_MAX_FILING_BYTES.
         limit = {"max.message.bytes": str(message_limit(settings))}
+        if compact:
+            limit["cleanup.policy"] = "compact"
         new = [NewTopic(n, settings.topic_partitions, settings.topic_replication, topic_configs=limit)
                for n in missing]
         response = await admin.create_topics(new)

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import faust
 
 from parsers import ParseError, parse, to_events
+from streams.crash import die_unacked
 from streams.metrics import dead_letters, events_emitted, filings_duplicate, filings_parsed
 from streams.offline import to_parsed
 from streams.records import DeadLetter
@@ -69,4 +70,7 @@ async def handle_raw(raw: bytes, message: faust.types.Message) -> None:
 @app.agent(raw_filings, concurrency=1)  # concurrency>1 can lose messages (faust #606)
 async def parse_filings(stream: faust.StreamT[bytes]) -> None:
     async for event in stream.events():
-        await handle_raw(event.value, event.message)
+        try:
+            await handle_raw(event.value, event.message)
+        except Exception as exc:  # noqa: BLE001 - a bug, not bad input: see streams.crash
+            die_unacked(event.message, exc)

@@ -8,6 +8,7 @@ import time
 import faust
 from pydantic import ValidationError
 
+from streams.crash import die_unacked
 from streams.agents.parse import dead_letter
 from streams.app import app
 from streams.ledger import Ledger
@@ -52,4 +53,7 @@ async def handle_parsed(raw: bytes, message: faust.types.Message) -> None:
 @app.agent(parsed_filings, concurrency=1)
 async def track_positions(stream: faust.StreamT[bytes]) -> None:
     async for event in stream.events():
-        await handle_parsed(event.value, event.message)
+        try:
+            await handle_parsed(event.value, event.message)
+        except Exception as exc:  # noqa: BLE001 - a bug, not bad input: see streams.crash
+            die_unacked(event.message, exc)

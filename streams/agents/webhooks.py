@@ -14,6 +14,7 @@ import aiohttp
 import faust
 import orjson
 
+from streams.crash import die_unacked
 from streams.app import app
 from streams.settings import get_settings
 from streams.topics import alerts
@@ -62,4 +63,7 @@ async def handle_alert(session: aiohttp.ClientSession, raw: bytes, message: faus
 async def deliver_webhooks(stream: faust.StreamT[bytes]) -> None:
     async with aiohttp.ClientSession() as session:
         async for event in stream.events():
-            await handle_alert(session, event.value, event.message)
+            try:
+                await handle_alert(session, event.value, event.message)
+            except Exception as exc:  # noqa: BLE001 - a bug, not bad input: see streams.crash
+                die_unacked(event.message, exc)

@@ -15,10 +15,17 @@ from streams.settings import get_settings
 def worker(loglevel: str | None) -> None:
     """Run the stream processor until SIGTERM/SIGINT."""
     settings = get_settings()
+    from streams.tables import changelog_topics
     from streams.topics_admin import ensure_topics
 
+    async def prepare() -> list[str]:
+        created = await ensure_topics(settings)
+        # Changelogs are created here, before any table write: otherwise the first write can make
+        # the broker auto-create one with the wrong partition count (Faust's PartitionsMismatch).
+        return created + await ensure_topics(settings, changelog_topics(settings.app_id), compact=True)
+
     try:
-        created = asyncio.run(ensure_topics(settings))
+        created = asyncio.run(prepare())
     except Exception as exc:  # noqa: BLE001 - any failure to reach Kafka is reported, not traced
         click.echo(f"form4 worker: cannot reach Kafka at {settings.kafka_bootstrap}: {exc}", err=True)
         sys.exit(2)
