@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
+import orjson
+
 from synthetic import scenarios as sc
 from synthetic.render_submission import render_submission
+from tests.support.contracts import validate_all
 from tests.support.worker import WorkerProcess
 
 
@@ -28,8 +33,18 @@ async def test_each_rule_fires_on_the_live_worker_and_an_amendment_retracts(kafk
         await worker.push([(b"0000950170-24-000502", render_submission(retracting))])
         await worker.drained()
         alerts = await worker.records(worker.settings.topic_alerts)
+        shown = subprocess.run([sys.executable, "-m", "streams", "positions", "--issuer", "ACME"],
+                               env=worker.env, capture_output=True, text=True, check=True).stdout
+        as_json = subprocess.run([sys.executable, "-m", "streams", "positions", "--issuer", "1234567", "--owner",
+                                  sc.CEO.cik or "", "--json"], env=worker.env, capture_output=True, text=True,
+                                 check=True).stdout
     finally:
         worker.stop()
+    validate_all("alert", alerts)
+    # `form4 positions` reads the live table: the CEO's restated holding, the CFO's liquidation.
+    assert "Doe Jane A" in shown and "Roe Richard" in shown
+    ceo = orjson.loads(as_json)["positions"]
+    assert [(p["security"], p["shares"], p["as_of"]) for p in ceo] == [("common stock", "175000", "2024-05-06")]
     rules = {(a["rule"], a["severity"], a["accession_numbers"][0]) for a in alerts if a["kind"] == "alert_raised"}
     assert ("large_sale", "critical", "0000950170-24-000101") in rules
     assert ("large_fraction_sold", "high", "0000950170-24-000102") in rules

@@ -14,6 +14,7 @@ import pytest
 from streams.offline import replay
 from streams.producer import accession_of, iter_files
 from streams.web import public_position
+from tests.support.contracts import validate_all
 from tests.support.worker import WorkerProcess
 
 CORPUS_DIRS = ("xml", "submission", "html", "text", "seed")
@@ -67,17 +68,20 @@ async def test_corpus_push_gives_parse_events_dead_letters_and_offline_positions
 
     expected, _ = cli_parse(files)
     events = await worker.records(worker.settings.topic_transactions)
+    validate_all("transaction", events)
     got = {e["event_id"]: e for e in events}
     assert len(events) == len(got), "an event was emitted twice"
     assert got == expected
 
     offline = replay(((str(p), p.read_bytes()) for p in files), worker.settings)
     letters = await worker.records(worker.settings.topic_dlq)
+    validate_all("dead_letter", letters)
     assert sorted(d["reason"] for d in letters) == sorted(offline.failures.values())
 
     live = worker.positions()
     assert live == as_served(offline.stores.positions)
     alerts = await worker.records(worker.settings.topic_alerts)
+    validate_all("alert", alerts)
     raised = {a["alert_id"] for a in alerts if a["kind"] == "alert_raised"}
     retracted = {a["retracts"] for a in alerts if a["kind"] == "alert_retracted"}
     assert raised - retracted == offline.active_alert_ids

@@ -13,6 +13,7 @@ from streams.offline import replay
 from streams.web import public_position
 from synthetic.generator import generate
 from synthetic.render_submission import render_submission
+from tests.support.contracts import validate_all
 from tests.support.worker import WorkerProcess
 
 N_FILINGS = 20_000
@@ -46,6 +47,7 @@ async def test_sigkill_mid_push_recovers_to_the_uninterrupted_result(kafka_boots
         assert live.keys() == offline.keys()
         assert live == offline
         alerts = await worker.records(worker.settings.topic_alerts)
+        validate_all("alert", alerts)
         raised = {a["alert_id"] for a in alerts if a["kind"] == "alert_raised"}
         retracted = {a["retracts"] for a in alerts if a["kind"] == "alert_retracted"}
         assert raised - retracted == expected.active_alert_ids
