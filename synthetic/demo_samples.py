@@ -5,7 +5,6 @@ Written fresh into a folder on each run (nothing large is committed); determinis
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from synthetic import scenarios as sc
@@ -32,11 +31,7 @@ _BAD = {
 def write_demo_samples(out: Path) -> Path:
     """Write the sample filings under ``out`` and return it."""
     out.mkdir(parents=True, exist_ok=True)
-    original = sc.ceo_large_sale()
-    assert original.period_of_report and original.filing_date
-    day = original.period_of_report
-    retracting = sc.filing(sc.CEO, [sc.sale_row("8000", "100.00", "192000", day)], day, "0000950170-24-000502",
-                           form="4/A", original=original.filing_date, filed=date(2024, 3, 12))
+    original, retracting = sc.amended_below_threshold()
     scenarios = [original, sc.director_30pct_sale(), sc.liquidation_to_zero(), *sc.cluster_of_sales(),
                  sc.plan_sale(), sc.exercise_and_sell(), sc.late_filing(), retracting]
     for f in scenarios:

@@ -110,6 +110,16 @@ def amended_smaller_sale() -> tuple[Filing, Filing]:
     return original, restated
 
 
+def amended_below_threshold() -> tuple[Filing, Filing]:
+    """The $2M CEO sale, then a 4/A restating it as 8,000 shares ($800k): below the large-sale threshold."""
+    original = ceo_large_sale()
+    assert original.filing_date is not None and original.period_of_report is not None
+    day = original.period_of_report
+    restated = filing(CEO, [sale_row("8000", "100.00", "192000", day)], day, "0000950170-24-000502", form="4/A",
+                      filed=date(2024, 3, 12), original=original.filing_date)
+    return original, restated
+
+
 def late_filing(day: date = date(2024, 1, 10), filed: date = date(2024, 2, 20)) -> Filing:
     """A sale filed six weeks after the trade (an earlier window, arriving late), marked L."""
     row = sale_row("4000", "88.00", "8500", day).model_copy(update={"timeliness": "L"})
@@ -117,6 +127,6 @@ def late_filing(day: date = date(2024, 1, 10), filed: date = date(2024, 2, 20)) 
 
 
 __all__ = [
-    "CEO", "CFO", "DIRECTOR", "ISSUER", "PRESIDENT", "amended_smaller_sale", "ceo_large_sale", "cluster_of_sales",
+    "CEO", "CFO", "DIRECTOR", "ISSUER", "PRESIDENT", "amended_below_threshold", "amended_smaller_sale", "ceo_large_sale", "cluster_of_sales",
     "director_30pct_sale", "exercise_and_sell", "filing", "late_filing", "liquidation_to_zero", "plan_sale", "sale_row",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import orjson
@@ -18,11 +17,7 @@ from tests.support.worker import WorkerProcess
 async def test_each_rule_fires_on_the_live_worker_and_an_amendment_retracts(kafka_bootstrap: str,
                                                                             tmp_path: Path) -> None:
     """CEO $2M sale, 30% sale, liquidation, cluster, plan and exercise-and-sell give their alerts; a 4/A retracts."""
-    original = sc.ceo_large_sale()
-    assert original.period_of_report and original.filing_date
-    day = original.period_of_report
-    retracting = sc.filing(sc.CEO, [sc.sale_row("8000", "100.00", "192000", day)], day, "0000950170-24-000502",
-                           form="4/A", original=original.filing_date, filed=date(2024, 3, 12))
+    original, retracting = sc.amended_below_threshold()
     filings = [original, sc.director_30pct_sale(), sc.liquidation_to_zero(), *sc.cluster_of_sales(),
                sc.plan_sale(), sc.exercise_and_sell(), sc.late_filing()]
     worker = WorkerProcess.create(kafka_bootstrap, tmp_path, partitions=2)

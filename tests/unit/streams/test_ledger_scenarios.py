@@ -114,12 +114,7 @@ def test_tax_withholding_is_never_a_sale_alert() -> None:
 
 def test_amendment_below_the_threshold_retracts_the_alert() -> None:
     """A 4/A restating a $2M sale as $800k retracts the large_sale alert, pointing at it."""
-    original = sc.ceo_large_sale()
-    day = original.period_of_report
-    assert day and original.filing_date
-    restated = sc.filing(sc.CEO, [sc.sale_row("8000", "100.00", "192000", day)], day, "0000950170-24-000502",
-                         form="4/A", original=original.filing_date, filed=date(2024, 3, 12))
-    ledger, alerts = apply(original, restated)
+    ledger, alerts = apply(*sc.amended_below_threshold())
     first, retraction = alerts
     assert retraction.kind == "alert_retracted"
     assert retraction.retracts == first.alert_id
