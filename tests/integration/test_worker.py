@@ -44,9 +44,10 @@ async def test_raw_filing_becomes_events_and_restart_resumes_from_committed_offs
     assert first_ids < set(ids)
     restart_log = worker.logs[-1].read_text(errors="replace")
     first_filing = next(iter(first_ids)).split("/")[0]
-    # Resumed from the committed offset: the first filing was not even read again.
-    assert f"parsed {first_filing}" not in restart_log
-    assert "duplicate filing" not in restart_log
+    # Resumed from the committed offset: the first filing, committed before the stop, was not read again.
+    # (The second may be read twice if a rebalance revokes it before its commit; the seen table drops it.)
+    assert first_filing not in restart_log
+    assert "parsed " in restart_log  # while the filing pushed during the stop was
 
 
 async def test_unparseable_input_goes_to_the_dead_letter_topic_with_its_bytes(worker: WorkerProcess) -> None:
