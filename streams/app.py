@@ -34,7 +34,6 @@ def create_app(settings: Settings) -> faust.App:
         broker_session_timeout=settings.session_timeout_seconds,
         # Filings up to FORM4_MAX_FILING_BYTES must fit in one produce request (see topics_admin).
         producer_max_request_size=settings.max_filing_bytes * 4 // 3 + 1024 * 1024,
-        producer_compression_type="gzip",
     )
 
 
