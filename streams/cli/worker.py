@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
 import click
 
-from streams.settings import get_settings
+from streams.settings import Settings, get_settings
+
+
+def _say(settings: Settings, message: str, level: int) -> None:
+    """A line before Faust's logging is up: JSON like every other line when FORM4_LOG_FORMAT=json."""
+    if settings.log_format == "json":
+        from streams.logs import JsonFormatter
+
+        record = logging.makeLogRecord({"msg": message, "levelno": level, "levelname": logging.getLevelName(level),
+                                        "name": "streams.cli.worker"})
+        message = JsonFormatter().format(record)
+    click.echo(message, err=True)
 
 
 @click.command()
@@ -27,10 +39,10 @@ def worker(loglevel: str | None) -> None:
     try:
         created = asyncio.run(prepare())
     except Exception as exc:  # noqa: BLE001 - any failure to reach Kafka is reported, not traced
-        click.echo(f"form4 worker: cannot reach Kafka at {settings.kafka_bootstrap}: {exc}", err=True)
+        _say(settings, f"form4 worker: cannot reach Kafka at {settings.kafka_bootstrap}: {exc}", logging.ERROR)
         sys.exit(2)
     if created:
-        click.echo(f"created topics: {', '.join(created)}", err=True)
+        _say(settings, f"created topics: {', '.join(created)}", logging.INFO)
 
     from faust import Worker
     from faust.sensors.prometheus import setup_prometheus_sensors
