@@ -39,7 +39,7 @@ async def test_sigkill_mid_push_recovers_to_the_uninterrupted_result(kafka_boots
         worker.start()
         await worker.drained(timeout=1200)
 
-        expected = replay(((f.accession_number or "", raw) for f, (_, raw) in zip(filings, raws)), worker.settings)
+        expected = replay(((f.accession_number or "", raw) for f, (_, raw) in zip(filings, raws, strict=True)), worker.settings)
         assert not expected.failures
         live = worker.positions()
         offline = orjson.loads(orjson.dumps(
