@@ -96,8 +96,8 @@ async def _report(settings: Settings, web_port: int) -> None:
     shown = sorted((a for a in alerts), key=lambda a: (rank[a["severity"]], a["rule"]))[:SHOW_ALERTS]
     _say(f"   the {len(shown)} most severe:")
     for a in shown:
-        kind = "RETRACTED " if a["kind"] == "alert_retracted" else ""
-        _say(f"   [{a['severity']:<8}] {kind}{a['rule']:<20} {a['summary'][:160]}")
+        # A retraction's summary already starts with "RETRACTED:".
+        _say(f"   [{a['severity']:<8}] {a['rule']:<20} {a['summary'][:160]}")
     _say("\n== consumer lag")
     _say(format_table(await group_lag(settings)))
     body = _http(f"http://127.0.0.1:{web_port}/metrics")[1].decode()
