@@ -36,10 +36,16 @@ def write_demo_samples(out: Path) -> Path:
                  sc.plan_sale(), sc.exercise_and_sell(), sc.late_filing(), retracting]
     for f in scenarios:
         (out / f"scenario-{f.accession_number}.txt").write_bytes(render_submission(f))
-    renderers = (("xml", render_xml), ("txt", render_submission), ("htm", render_html), ("text.txt", render_text))
+    # The batch comes as EDGAR serves it (ownership XML, complete submissions). Renderings without
+    # CIKs would key their issuer by ticker and owners by name, apart from the CIK-keyed filings.
+    renderers = (("xml", render_xml), ("txt", render_submission))
     for i, f in enumerate(generate(SEED, BATCH)):
         suffix, render = renderers[i % len(renderers)]
         (out / f"synthetic-{i:04d}.{suffix}").write_bytes(render(f))
+    # One filing in each rendered format, to show they parse too.
+    for f, (suffix, render) in zip(generate(SEED + 1, 2), (("htm", render_html), ("text.txt", render_text)),
+                                   strict=True):
+        (out / f"rendered-{f.accession_number}.{suffix}").write_bytes(render(f))
     for name, raw in _BAD.items():
         (out / name).write_bytes(raw)
     return out
