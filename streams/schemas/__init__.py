@@ -18,6 +18,7 @@ from pydantic_core import core_schema
 
 from parsers.events import TRANSACTION_SCHEMA, TransactionEvent
 from streams.records import ALERT_SCHEMA, DEAD_LETTER_SCHEMA, Alert, DeadLetter
+from streams.webhooks import WEBHOOK_DEAD_LETTER_SCHEMA, WebhookDeadLetter
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 #: What ``str(Decimal)`` can produce for the finite numbers we emit, exponent form included.
@@ -50,6 +51,7 @@ CONTRACTS: dict[str, Contract] = {
         Contract("transaction", TRANSACTION_SCHEMA, TransactionEvent),
         Contract("alert", ALERT_SCHEMA, Alert),
         Contract("dead_letter", DEAD_LETTER_SCHEMA, DeadLetter),
+        Contract("webhook_dead_letter", WEBHOOK_DEAD_LETTER_SCHEMA, WebhookDeadLetter),
     )
 }
 

@@ -108,6 +108,7 @@ async def test_alerts_reach_a_flaky_receiver_and_a_dead_one_dead_letters(
     # The dead receiver (filtered to ACME) never accepted: that one alert is on the webhook DLQ.
     assert not dead.accepted
     assert len(letters) == 1, letters
+    validate("webhook_dead_letter", letters[0])
     letter = letters[0]
     acme = next(a for a in alerts if a["ticker"] == "ACME")
     assert letter["schema"] == "form4.webhook_dead_letter/1"
