@@ -40,7 +40,7 @@ def _raw_lag(body: dict[str, Any], topic: str) -> int:
 
 def test_lag_without_worker_then_piling_up_then_drained(kafka_bootstrap: str, tmp_path: Path) -> None:
     """Lag is 0 on empty topics, counts unread messages while no worker runs, and is 0 once the worker drained."""
-    worker = WorkerProcess.create(kafka_bootstrap, tmp_path, topic_webhook_dlq=f"t{tmp_path.name[-20:]}.whdlq")
+    worker = WorkerProcess.create(kafka_bootstrap, tmp_path)
     raw = worker.settings.topic_raw
 
     empty = _lag_json(worker)
@@ -72,7 +72,7 @@ def test_lag_without_worker_then_piling_up_then_drained(kafka_bootstrap: str, tm
 
 def test_lag_watch_repeats_until_stopped(kafka_bootstrap: str, tmp_path: Path) -> None:
     """--watch prints a fresh JSON object every interval until the process is stopped."""
-    worker = WorkerProcess.create(kafka_bootstrap, tmp_path, topic_webhook_dlq=f"t{tmp_path.name[-20:]}.whdlq")
+    worker = WorkerProcess.create(kafka_bootstrap, tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "streams", "lag", "--json", "--watch", "0.5"], env=worker.env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -47,8 +47,7 @@ def total(found: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str
 def worker(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
     """One JSON-logging worker that has processed two good filings (one alerting) and a bad one."""
     tmp = tmp_path_factory.mktemp("metrics")
-    w = WorkerProcess.create(kafka_bootstrap, tmp, log_format="json", lag_monitor_interval_seconds=1.0,
-                             topic_webhook_dlq=f"t{tmp.name}.webhooks.dlq")
+    w = WorkerProcess.create(kafka_bootstrap, tmp, log_format="json", lag_monitor_interval_seconds=1.0)
     w.start()
     try:
         _run(w.push([(b"rich", (FIXTURES / "form4_rich.xml").read_bytes()), (b"sale", ceo_sale_xml()),

@@ -73,7 +73,7 @@ async def test_alerts_reach_a_flaky_receiver_and_a_dead_one_dead_letters(
     flaky = await serve(Receiver("flaky-secret", ["500", "500", "timeout"]))  # type: ignore[operator]
     dead = await serve(Receiver("dead-secret", ["500"] * 100))  # type: ignore[operator]
     worker = WorkerProcess.create(
-        kafka_bootstrap, tmp_path, topic_webhook_dlq=f"t{tmp_path.name[-20:]}.webhooks.dlq",
+        kafka_bootstrap, tmp_path,
         webhooks=(WebhookSubscriber(url=flaky.url, secret="flaky-secret"),
                   WebhookSubscriber(url=dead.url, secret="dead-secret", ticker=("ACME",), name="dead")),
         webhook_max_attempts=6, webhook_backoff_seconds=0.05, webhook_backoff_cap_seconds=0.2,

@@ -53,6 +53,7 @@ class WorkerProcess:
             topic_transactions=f"t{tag}.transactions",
             topic_alerts=f"t{tag}.alerts",
             topic_dlq=f"t{tag}.dlq",
+            topic_webhook_dlq=f"t{tag}.webhooks.dlq",
             topic_partitions=partitions,
             session_timeout_seconds=10.0,
             **overrides,  # type: ignore[arg-type]
