@@ -17,7 +17,7 @@ def create_app(settings: Settings) -> faust.App:
         settings.app_id,
         env={},
         broker=settings.broker_url,
-        store="memory://",  # tables are rebuilt from their changelog topics at start
+        store=settings.store,  # memory: rebuilt from the changelog topics at start
         autodiscover=False,
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,

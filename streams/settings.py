@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     app_id: str = Field("form4-stream", description="Faust app id = Kafka consumer group of the worker.")
     web_host: str = Field("127.0.0.1", description="Bind address of the worker's web server.")
     web_port: int = Field(6066, description="Port of the worker's web server (positions, metrics, health).")
+    store: Literal["memory://", "rocksdb://"] = Field(
+        "memory://",
+        description="Table store: memory (rebuilt from changelogs at start) or rocksdb (RocksDB on disk in "
+        "FORM4_DATA_DIR, via rocksdict; for backfills whose state outgrows memory).",
+    )
     session_timeout_seconds: float = Field(
         30.0, ge=6.0, description="Kafka group session timeout: how soon a dead worker's partitions move."
     )

@@ -74,7 +74,7 @@ class WorkerProcess:
             "FORM4_TOPIC_ALERTS": s.topic_alerts, "FORM4_TOPIC_DLQ": s.topic_dlq,
             "FORM4_TOPIC_PARTITIONS": str(s.topic_partitions),
         })
-        for name in ("large_sale_usd", "cluster_window_days", "max_filing_bytes", "session_timeout_seconds"):
+        for name in ("large_sale_usd", "cluster_window_days", "max_filing_bytes", "session_timeout_seconds", "store"):
             env[f"FORM4_{name.upper()}"] = str(getattr(s, name))
         if s.http_token is not None:
             env["FORM4_HTTP_TOKEN"] = s.http_token.get_secret_value()
