@@ -13,9 +13,9 @@ import pytest_asyncio
 from aiohttp import web
 
 from streams.alert_filter import WebhookSubscriber
-from streams.broker import free_port
 from streams.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature
 from tests.support.contracts import validate
+from tests.support.hook_server import start_hook_server
 from tests.support.sales import ceo_sale_xml
 from tests.support.worker import WorkerProcess
 
@@ -51,14 +51,7 @@ async def serve() -> AsyncIterator[object]:
     runners: list[web.AppRunner] = []
 
     async def start(receiver: Receiver) -> Receiver:
-        app = web.Application()
-        app.router.add_post("/hook", receiver.handle)
-        runner = web.AppRunner(app, shutdown_timeout=0.1)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        runners.append(runner)
-        receiver.url = f"http://127.0.0.1:{port}/hook"
+        receiver.url = await start_hook_server(receiver.handle, runners)
         return receiver
 
     yield start

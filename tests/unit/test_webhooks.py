@@ -24,6 +24,7 @@ from streams.webhooks import (
     sign,
     verify_signature,
 )
+from tests.support.hook_server import start_hook_server
 
 BODY = b'{"schema":"form4.alert/1","alert_id":"a1"}'
 
@@ -82,14 +83,7 @@ async def receiver_factory() -> AsyncIterator[Callable[[list[int]], Any]]:
 
     async def make(statuses: list[int]) -> Receiver:
         receiver = Receiver(statuses)
-        app = web.Application()
-        app.router.add_post("/hook", receiver.handle)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        runners.append(runner)
-        receiver.url = f"http://127.0.0.1:{port}/hook"
+        receiver.url = await start_hook_server(receiver.handle, runners)
         return receiver
 
     yield make

@@ -6,6 +6,7 @@ import csv
 from functools import cache
 from pathlib import Path
 
+from parsers import Filing
 from tests.support.corpus import ManifestRow, corpus_dir, manifest
 
 
@@ -63,3 +64,9 @@ def source_of(row: ManifestRow) -> ManifestRow | None:
 
 def ids(rows: list[ManifestRow]) -> list[str]:
     return [Path(r.local_name).name[-60:] for r in rows]
+
+
+def shape(f: Filing) -> tuple[int, int, int, set[str]]:
+    """Owners, Table I rows, Table II rows and transaction codes: what the manifest counts."""
+    t1 = sum(r.table == "non_derivative" for r in f.rows)
+    return len(f.owners), t1, len(f.rows) - t1, {r.transaction_code for r in f.rows if r.transaction_code}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ from parsers.errors import ParseError
 from parsers.html import parse_html
 from parsers.models import Filing
 from tests.support.corpus import ManifestRow
-from tests.unit.parsers._rendered import ids, rendered, source_of
+from tests.unit.parsers._rendered import ids, rendered, shape, source_of
 
 HTML = rendered("html")
 
@@ -31,25 +30,19 @@ EXPECTED = {
 
 
 def _parse(row: ManifestRow) -> Filing:
-    content = row.path.read_bytes()
-    return parse_html(content, sha256=hashlib.sha256(content).hexdigest())
-
-
-def _shape(f: Filing) -> tuple[int, int, int, set[str]]:
-    t1 = sum(r.table == "non_derivative" for r in f.rows)
-    return len(f.owners), t1, len(f.rows) - t1, {r.transaction_code for r in f.rows if r.transaction_code}
+    return parse(row.path.read_bytes(), hint="html")
 
 
 @pytest.mark.skipif(not HTML, reason="real EDGAR corpus not found")
 @pytest.mark.parametrize("row", HTML, ids=ids(HTML))
-def test_every_page_parses_with_the_expected_shape(row: ManifestRow) -> None:
+def test_every_page_parses_with_the_expectedshape(row: ManifestRow) -> None:
     """Prevents a page failing to parse, or rows/owners being dropped or duplicated."""
     filing = _parse(row)
     assert filing.source_format == "html"
     assert filing.form_type == row.form_type
     assert filing.issuer.ticker == row.issuer_ticker
     key = next(k for k in EXPECTED if row.local_name.endswith(k))
-    assert _shape(filing) == EXPECTED[key]
+    assert shape(filing) == EXPECTED[key]
 
 
 @pytest.mark.skipif(not HTML, reason="real EDGAR corpus not found")
@@ -59,7 +52,7 @@ def test_counts_agree_with_the_manifest_source(row: ManifestRow) -> None:
     source = source_of(row)
     if source is None or source.n_reporting_owners is None:
         pytest.skip("the manifest has no counted source for this page")
-    owners, t1, t2, codes = _shape(_parse(row))
+    owners, t1, t2, codes = shape(_parse(row))
     assert (owners, t1, t2) == (source.n_reporting_owners, source.n_nonderiv_rows, source.n_deriv_rows)
     assert codes == {c for c in source.transaction_codes.split(",") if c}
 

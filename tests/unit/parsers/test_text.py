@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 
 import pytest
@@ -12,7 +11,7 @@ from parsers.errors import ParseError
 from parsers.models import Filing
 from parsers.text import parse_text
 from tests.support.corpus import ManifestRow
-from tests.unit.parsers._rendered import ids, rendered, source_of
+from tests.unit.parsers._rendered import ids, rendered, shape, source_of
 
 TEXT = rendered("text")
 
@@ -29,18 +28,12 @@ EXPECTED = {
 
 
 def _parse(row: ManifestRow) -> Filing:
-    content = row.path.read_bytes()
-    return parse_text(content, sha256=hashlib.sha256(content).hexdigest())
-
-
-def _shape(f: Filing) -> tuple[int, int, int, set[str]]:
-    t1 = sum(r.table == "non_derivative" for r in f.rows)
-    return len(f.owners), t1, len(f.rows) - t1, {r.transaction_code for r in f.rows if r.transaction_code}
+    return parse(row.path.read_bytes(), hint="text")
 
 
 @pytest.mark.skipif(not TEXT, reason="real EDGAR corpus not found")
 @pytest.mark.parametrize("row", TEXT, ids=ids(TEXT))
-def test_every_rendering_parses_with_the_expected_shape(row: ManifestRow) -> None:
+def test_every_rendering_parses_with_the_expectedshape(row: ManifestRow) -> None:
     """Prevents a rendering failing to parse, or header lines read as rows, or wrapped rows split."""
     filing = _parse(row)
     assert filing.source_format == "text"
@@ -48,7 +41,7 @@ def test_every_rendering_parses_with_the_expected_shape(row: ManifestRow) -> Non
     assert filing.issuer.ticker == row.issuer_ticker
     assert filing.issuer.cik == ""  # a text rendering carries no CIK: never guessed
     key = next(k for k in EXPECTED if k in row.local_name)
-    assert _shape(filing) == EXPECTED[key]
+    assert shape(filing) == EXPECTED[key]
     assert not any(r.derived_fields for r in filing.rows)  # w3m/pandoc keep every column
     assert filing.signatures and filing.signatures[0].date is not None
 
@@ -60,7 +53,7 @@ def test_counts_agree_with_the_manifest_source(row: ManifestRow) -> None:
     source = source_of(row)
     if source is None or source.n_reporting_owners is None:
         pytest.skip("the manifest has no counted source for this rendering")
-    owners, t1, t2, codes = _shape(_parse(row))
+    owners, t1, t2, codes = shape(_parse(row))
     assert (owners, t1, t2) == (source.n_reporting_owners, source.n_nonderiv_rows, source.n_deriv_rows)
     assert codes == {c for c in source.transaction_codes.split(",") if c}
 
