@@ -16,8 +16,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from streams.broker import LocalBroker, ensure_jars, find_java, free_port
-from streams.settings import Settings, get_settings
+from streams.localbroker.broker import LocalBroker, ensure_jars, find_java, free_port
+from streams.config.settings import Settings, get_settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "broker_startup.json"
 

@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from streams.broker import LocalBroker  # noqa: E402
-from streams.broker_support import free_port  # noqa: E402
-from streams.consume import read_all  # noqa: E402
-from streams.settings import Settings  # noqa: E402
+from streams.localbroker.broker import LocalBroker  # noqa: E402
+from streams.localbroker.support import free_port  # noqa: E402
+from streams.adapters.consume import read_all  # noqa: E402
+from streams.config.settings import Settings  # noqa: E402
 from synthetic.generator import generate  # noqa: E402
 from synthetic.render_submission import render_submission  # noqa: E402
 from tests.support.worker import WorkerProcess  # noqa: E402

@@ -147,6 +147,7 @@ class Filing(Frozen):
 
 
 __all__ = [
+    "SubmissionHeader",
     "FORM_TYPES",
     "AcquiredDisposed",
     "Address",
@@ -162,3 +163,16 @@ __all__ = [
     "TableName",
     "Timeliness",
 ]
+
+
+class SubmissionHeader(Frozen):
+    """What the SGML header of a complete submission says about it."""
+
+    accession_number: str | None = None
+    """``0001127602-15-028697`` form."""
+    submission_type: str | None = None
+    """``CONFORMED SUBMISSION TYPE`` (``4``, ``4/A``, ``10-K`` ...)."""
+    filing_date: date | None = None
+    """``FILED AS OF DATE``."""
+    filed_at: datetime | None = None
+    """``ACCEPTANCE-DATETIME``, time-zone aware (America/New_York)."""

@@ -23,25 +23,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from parsers.errors import BadEncoding, MissingRequiredField, NotOwnershipForm, UnsupportedFormat
-from parsers.models import FORM_TYPES, Filing, Frozen
+from parsers.models import FORM_TYPES, Filing, SubmissionHeader
+from parsers.xml import parse_ownership_xml
 
 __all__ = ["EDGAR_TZ", "SubmissionHeader", "parse_header", "parse_submission"]
 
 EDGAR_TZ = ZoneInfo("America/New_York")
 """EDGAR stamps acceptance times in US Eastern time (EST/EDT)."""
-
-
-class SubmissionHeader(Frozen):
-    """What the SGML header of a complete submission says about it."""
-
-    accession_number: str | None = None
-    """``0001127602-15-028697`` form."""
-    submission_type: str | None = None
-    """``CONFORMED SUBMISSION TYPE`` (``4``, ``4/A``, ``10-K`` ...)."""
-    filing_date: date | None = None
-    """``FILED AS OF DATE``."""
-    filed_at: datetime | None = None
-    """``ACCEPTANCE-DATETIME``, time-zone aware (America/New_York)."""
 
 
 # Both header dialects: "KEY: value" lines (.txt) and "<KEY>value" tags (.nc dissemination form).
@@ -146,7 +134,5 @@ def parse_submission(content: bytes, *, sha256: str) -> Filing:
     if sub_type is not None and sub_type not in FORM_TYPES:
         raise NotOwnershipForm(f"submission type {sub_type!r} is not Form 3, 4 or 5", where="<SEC-HEADER>")
     xml = _ownership_xml(content, sub_type)
-    # Imported here: parsers.xml imports this module's SubmissionHeader for its type hints.
-    from parsers.xml import parse_ownership_xml
 
     return parse_ownership_xml(xml, sha256=sha256, source_format="submission", header=header)

@@ -20,17 +20,23 @@ from __future__ import annotations
 import re
 import threading
 from datetime import date
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from parsers._values import clean_text, normalise_cik, normalise_ticker, parse_bool, parse_date
 from parsers._xmlrows import element_path, parse_rows
 from parsers.errors import BadEncoding, MalformedXml, MissingRequiredField, NotOwnershipForm
-from parsers.models import FORM_TYPES, Address, Filing, Issuer, ReportingOwner, Signature, SourceFormat
+from parsers.models import (
+    FORM_TYPES,
+    Address,
+    Filing,
+    Issuer,
+    ReportingOwner,
+    Signature,
+    SourceFormat,
+    SubmissionHeader,
+)
 
-if TYPE_CHECKING:
-    from parsers.submission import SubmissionHeader
 
 __all__ = ["parse_ownership_xml"]
 

@@ -19,9 +19,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from streams.alert_filter import AlertFilter
-from streams.records import SEVERITIES
-from streams.settings import Settings, get_settings
+from streams.config.subscribers import AlertFilter
+from streams.domain.records import SEVERITIES
+from streams.config.settings import Settings, get_settings
 
 # aiokafka logs each failed connection attempt; our one-line error is enough.
 logging.getLogger("aiokafka").addHandler(logging.NullHandler())

@@ -1,4 +1,4 @@
-"""``form4 broker start|stop|status``: the local jar-based Kafka broker of streams.broker."""
+"""``form4 broker start|stop|status``: the local jar-based Kafka broker of streams.localbroker.broker."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from streams.broker import BrokerError, LocalBroker
+from streams.localbroker.broker import BrokerError, LocalBroker
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -82,7 +82,7 @@ def status() -> None:
 @_one_line_errors
 def jars() -> None:
     """Fetch the broker jars from Maven Central into the cache (once; later runs are instant)."""
-    from streams.broker_support import ensure_jars
+    from streams.localbroker.support import ensure_jars
 
     libs = ensure_jars()
     click.echo(f"broker jars ready in {libs} ({sum(1 for _ in libs.glob('*.jar'))} jars)")

@@ -10,6 +10,6 @@ import click
 @click.command()
 def demo() -> None:
     """Run the whole pipeline once on the sample filings and print what came out."""
-    from streams.demo import run_demo
+    from streams.cli.demo_run import run_demo
 
     sys.exit(run_demo())

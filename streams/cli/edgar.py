@@ -10,9 +10,9 @@ from datetime import date, datetime
 
 import click
 
-from streams.edgar.client import EdgarClient, EdgarConfigError, EdgarError
-from streams.edgar.run import Counts, KafkaSink, backfill, follow
-from streams.settings import Settings, get_settings
+from streams.adapters.edgar.client import EdgarClient, EdgarConfigError, EdgarError
+from streams.adapters.edgar.run import Counts, KafkaSink, backfill, follow
+from streams.config.settings import Settings, get_settings
 
 
 def _echo(line: str) -> None:

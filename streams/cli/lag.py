@@ -11,8 +11,8 @@ import click
 import orjson
 from aiokafka.errors import KafkaError
 
-from streams.lag import GroupLag, format_table, group_lag
-from streams.settings import Settings, get_settings
+from streams.adapters.lag import GroupLag, format_table, group_lag
+from streams.config.settings import Settings, get_settings
 
 logging.getLogger("aiokafka").addHandler(logging.NullHandler())
 

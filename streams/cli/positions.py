@@ -10,7 +10,7 @@ import urllib.request
 import click
 import orjson
 
-from streams.settings import get_settings
+from streams.config.settings import get_settings
 
 
 def _fmt(value: object) -> str:

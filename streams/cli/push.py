@@ -15,8 +15,8 @@ from typing import BinaryIO, Literal
 import click
 from aiokafka.errors import KafkaError
 
-from streams.producer import FILING_SUFFIXES, PushReport, accession_of, make_producer
-from streams.settings import Settings, get_settings
+from streams.adapters.producer import FILING_SUFFIXES, PushReport, accession_of, make_producer
+from streams.config.settings import Settings, get_settings
 
 Verdict = Literal["push", "skip"]
 

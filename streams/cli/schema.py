@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from streams.schemas import CONTRACTS, committed, resolve
+from streams.domain.schemas import CONTRACTS, committed, resolve
 
 
 @click.command()

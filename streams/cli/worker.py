@@ -8,13 +8,13 @@ import sys
 
 import click
 
-from streams.settings import Settings, get_settings
+from streams.config.settings import Settings, get_settings
 
 
 def _say(settings: Settings, message: str, level: int) -> None:
     """A line before Faust's logging is up: JSON like every other line when FORM4_LOG_FORMAT=json."""
     if settings.log_format == "json":
-        from streams.logs import JsonFormatter
+        from streams.worker.logs import JsonFormatter
 
         record = logging.makeLogRecord({"msg": message, "levelno": level, "levelname": logging.getLevelName(level),
                                         "name": "streams.cli.worker"})
@@ -27,8 +27,8 @@ def _say(settings: Settings, message: str, level: int) -> None:
 def worker(loglevel: str | None) -> None:
     """Run the stream processor until SIGTERM/SIGINT."""
     settings = get_settings()
-    from streams.tables import changelog_topics
-    from streams.topics_admin import ensure_topics
+    from streams.worker.tables import changelog_topics
+    from streams.adapters.topics_admin import ensure_topics
 
     async def prepare() -> list[str]:
         created = await ensure_topics(settings)
@@ -47,11 +47,11 @@ def worker(loglevel: str | None) -> None:
     from faust import Worker
     from faust.sensors.prometheus import setup_prometheus_sensors
 
-    import streams.agents  # noqa: F401 - registers the agents
-    import streams.web  # noqa: F401 - registers the pages
-    import streams.web_ingest  # noqa: F401 - registers POST /filings
-    from streams.app import app
-    from streams.logs import logging_config
+    import streams.worker.agents  # noqa: F401 - registers the agents
+    import streams.worker.web.positions  # noqa: F401 - registers the pages
+    import streams.worker.web.ingest  # noqa: F401 - registers POST /filings
+    from streams.worker.app import app
+    from streams.worker.logs import logging_config
 
     setup_prometheus_sensors(app, pattern="/metrics")
     Worker(

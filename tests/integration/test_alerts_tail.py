@@ -11,7 +11,7 @@ from decimal import Decimal
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from streams.records import Alert, AlertFigures, AlertOwner
+from streams.domain.records import Alert, AlertFigures, AlertOwner
 from tests.support.contracts import validate
 from tests.support.kafka import TopicFactory
 

@@ -11,9 +11,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from streams.broker import BrokerError, BrokerInfo, LocalBroker, free_port
-from streams.settings import Settings
-from streams.topics_admin import ensure_topics
+from streams.localbroker.broker import BrokerError, BrokerInfo, LocalBroker, free_port
+from streams.config.settings import Settings
+from streams.adapters.topics_admin import ensure_topics
 from tests.support.kafka import TopicFactory
 
 

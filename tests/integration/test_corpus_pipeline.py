@@ -11,9 +11,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.offline import replay
-from streams.producer import accession_of, iter_files
-from streams.web import public_position
+from streams.domain.offline import replay
+from streams.adapters.producer import accession_of, iter_files
+from streams.worker.web.positions import public_position
 from tests.support.contracts import validate_all
 from tests.support.worker import WorkerProcess
 

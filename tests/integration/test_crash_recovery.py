@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.offline import replay
-from streams.web import public_position
+from streams.domain.offline import replay
+from streams.worker.web.positions import public_position
 from synthetic.generator import generate
 from synthetic.render_submission import render_submission
 from tests.support.contracts import validate_all

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.consume import read_all
+from streams.adapters.consume import read_all
 from tests.support.worker import WorkerProcess
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "filings"

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from streams.consume import read_all
-from streams.settings import Settings
+from streams.adapters.consume import read_all
+from streams.config.settings import Settings
 from tests.support.kafka import TopicFactory
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "filings"

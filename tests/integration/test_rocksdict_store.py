@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 from pathlib import Path
 
-from streams.offline import replay
-from streams.web import public_position
+from streams.domain.offline import replay
+from streams.worker.web.positions import public_position
 from synthetic.generator import generate
 from synthetic.render_submission import render_submission
 from tests.support.worker import WorkerProcess

@@ -12,8 +12,8 @@ import orjson
 import pytest_asyncio
 from aiohttp import web
 
-from streams.alert_filter import WebhookSubscriber
-from streams.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature
+from streams.config.subscribers import WebhookSubscriber
+from streams.adapters.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature
 from tests.support.contracts import validate
 from tests.support.hook_server import start_hook_server
 from tests.support.sales import ceo_sale_xml

@@ -7,7 +7,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from streams.schemas import load, resolve
+from streams.domain.schemas import load, resolve
 
 
 @cache

@@ -20,7 +20,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from streams.broker import free_port
+from streams.localbroker.broker import free_port
 from tests.support.corpus import corpus_dir
 
 Fault = Literal["429", "503", "hang"]

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from streams.broker import free_port
+from streams.localbroker.broker import free_port
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -1,7 +1,7 @@
 """The Kafka broker of the integration tests, found or started once per session.
 
 Order: ``FORM4_KAFKA_BOOTSTRAP`` if set -> a testcontainers ``apache/kafka`` container when a Docker
-engine answers -> :class:`streams.broker.LocalBroker` (jars from Maven) on free ports in a temporary
+engine answers -> :class:`streams.localbroker.broker.LocalBroker` (jars from Maven) on free ports in a temporary
 data dir. When none works the tests skip with the reason, or fail when ``CI=true``.
 """
 
@@ -17,9 +17,9 @@ import pytest
 import pytest_asyncio
 from aiokafka.admin import AIOKafkaAdminClient
 
-from streams.broker import BrokerError, LocalBroker, free_port
-from streams.settings import Settings
-from streams.topics_admin import ensure_topics, wait_for_broker
+from streams.localbroker.broker import BrokerError, LocalBroker, free_port
+from streams.config.settings import Settings
+from streams.adapters.topics_admin import ensure_topics, wait_for_broker
 
 #: One line describing the session's broker (and its startup time), shown in the terminal summary.
 BROKER_SUMMARY = pytest.StashKey[str]()

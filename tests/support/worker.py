@@ -23,11 +23,11 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from streams.broker import free_port
-from streams.consume import read_all
-from streams.lag import group_lag
-from streams.settings import Settings
-from streams.topics_admin import ensure_topics
+from streams.localbroker.broker import free_port
+from streams.adapters.consume import read_all
+from streams.adapters.lag import group_lag
+from streams.config.settings import Settings
+from streams.adapters.topics_admin import ensure_topics
 
 
 @dataclass

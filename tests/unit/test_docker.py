@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from streams.settings import Settings
+from streams.config.settings import Settings
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is in the test extra")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from streams.settings_doc import BEGIN, END, settings_table
+from streams.config.settings_doc import BEGIN, END, settings_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -14,7 +14,7 @@ def test_readme_settings_table_matches_the_settings_class() -> None:
     """A setting added or changed without regenerating the README's table fails here."""
     readme = (ROOT / "README.md").read_text()
     current = readme[readme.index(BEGIN): readme.index(END) + len(END)]
-    assert current == settings_table(), "run: python -m streams.settings_doc and paste into README.md"
+    assert current == settings_table(), "run: python -m streams.config.settings_doc and paste into README.md"
 
 
 def _imports(path: Path) -> set[str]:

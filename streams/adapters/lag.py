@@ -1,0 +1,75 @@
+"""Consumer-group lag of the worker: committed offset vs end offset per topic partition.
+
+Works against any bootstrap servers, whether or not a worker runs: it asks the group coordinator for
+the committed offsets and a group-less consumer for the end offsets (the admin client has no
+ListOffsets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from streams.config.settings import Settings
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    topic: str
+    partition: int
+    committed: int | None
+    """``None`` when the group has committed nothing for this partition yet."""
+    end: int
+    lag: int
+
+
+@dataclass(frozen=True)
+class GroupLag:
+    group: str
+    partitions: list[PartitionLag]
+
+    @property
+    def total_lag(self) -> int:
+        return sum(p.lag for p in self.partitions)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"group": self.group, "partitions": [asdict(p) for p in self.partitions], "total_lag": self.total_lag}
+
+
+async def group_lag(settings: Settings, topics: list[str] | None = None, group: str | None = None) -> GroupLag:
+    """Lag of ``group`` (default: the worker's, ``FORM4_APP_ID``) on the source topics."""
+    group = group or settings.app_id
+    topics = topics or [settings.topic_raw, settings.topic_parsed]
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                                enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        meta = await admin.describe_topics(topics)
+        tps = [TopicPartition(t["topic"], p["partition"]) for t in meta if not t.get("error_code")
+               for p in t["partitions"]]
+        committed = await admin.list_consumer_group_offsets(group, partitions=tps) if tps else {}
+        end = await consumer.end_offsets(tps) if tps else {}
+        begin = await consumer.beginning_offsets(tps) if tps else {}
+        rows = []
+        for tp in sorted(tps, key=lambda t: (t.topic, t.partition)):
+            meta_off = committed.get(tp)
+            off = meta_off.offset if meta_off is not None and meta_off.offset >= 0 else None
+            lag = max(0, end[tp] - (begin[tp] if off is None else off))
+            rows.append(PartitionLag(tp.topic, tp.partition, off, end[tp], lag))
+        return GroupLag(group, rows)
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+def format_table(lag: GroupLag) -> str:
+    lines = [f"group {lag.group}", f"{'topic':<28}{'partition':>10}{'committed':>12}{'end':>12}{'lag':>10}"]
+    for p in lag.partitions:
+        committed = "-" if p.committed is None else str(p.committed)
+        lines.append(f"{p.topic:<28}{p.partition:>10}{committed:>12}{p.end:>12}{p.lag:>10}")
+    lines.append(f"{'total lag':<62}{lag.total_lag:>10}")
+    return "\n".join(lines)

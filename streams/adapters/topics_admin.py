@@ -1,0 +1,103 @@
+"""Topic administration with aiokafka's admin client: wait for a broker, create the form4 topics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+
+from streams.config.settings import Settings, get_settings
+
+
+class TopicAdminError(RuntimeError):
+    """The broker cannot be reached or refused to create a topic; the message is one line."""
+
+
+async def wait_for_broker(bootstrap: str | list[str], timeout: float = 60.0) -> dict[str, object]:
+    """Poll ``bootstrap`` until a broker answers a cluster-metadata request listing a live broker.
+
+    Returns aiokafka's ``describe_cluster()`` answer; raises TopicAdminError after ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        try:
+            # aiokafka's bootstrap retries on its own; the outer wait_for keeps the deadline ours.
+            await asyncio.wait_for(admin.start(), timeout=max(0.1, deadline - time.monotonic()))
+            cluster = await admin.describe_cluster()
+            if cluster.get("brokers"):
+                return cluster
+        except (KafkaError, OSError, TimeoutError) as exc:
+            last = exc
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.5)
+    raise TopicAdminError(f"no Kafka broker answered at {bootstrap} within {timeout:.0f}s ({last!r})")
+
+
+def message_limit(settings: Settings) -> int:
+    """Largest message on the form4 topics: a filing at the size cap, base64 in a dead letter, plus headroom."""
+    return settings.max_filing_bytes * 4 // 3 + 1024 * 1024
+
+
+async def ensure_topics(
+    settings: Settings | None = None, names: Iterable[str] | None = None, *, compact: bool = False
+) -> list[str]:
+    """Create ``names`` (default: ``settings.all_topics``) if missing; returns the ones created now.
+
+    Uses ``settings.topic_partitions`` and ``settings.topic_replication``; a topic that already
+    exists (also one created concurrently by someone else) is left as it is.
+    """
+    settings = settings or get_settings()
+    wanted = list(dict.fromkeys(names if names is not None else settings.all_topics))
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=15000)
+    try:
+        try:
+            await asyncio.wait_for(admin.start(), timeout=30)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise TopicAdminError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc!r}") from exc
+        existing = set(await admin.list_topics())
+        missing = [name for name in wanted if name not in existing]
+        if not missing:
+            return []
+        # Raw filings (and the parsed records and dead letters that carry them) may exceed Kafka's
+        # 1 MB default message size, up to FORM4_MAX_FILING_BYTES.
+        limit = {"max.message.bytes": str(message_limit(settings))}
+        if compact:
+            limit["cleanup.policy"] = "compact"
+        new = [NewTopic(n, settings.topic_partitions, settings.topic_replication, topic_configs=limit)
+               for n in missing]
+        response = await admin.create_topics(new)
+        created: list[str] = []
+        for entry in response.topic_errors:
+            topic, code = entry[0], entry[1]
+            if code == 0:
+                created.append(topic)
+            elif for_code(code) is not TopicAlreadyExistsError:
+                message = entry[2] if len(entry) > 2 and entry[2] else for_code(code).__name__
+                raise TopicAdminError(f"creating topic {topic!r} failed: {message}")
+        return created
+    finally:
+        await admin.close()
+
+
+async def list_topics(settings: Settings | None = None, *, internal: bool = False) -> list[str]:
+    """Sorted topic names on the broker; Kafka's ``__``-prefixed internal topics only when asked."""
+    settings = settings or get_settings()
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=15000)
+    try:
+        try:
+            await asyncio.wait_for(admin.start(), timeout=30)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise TopicAdminError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc!r}") from exc
+        names = await admin.list_topics()
+    finally:
+        await admin.close()
+    return sorted(n for n in names if internal or not n.startswith("__"))
+
+
+__all__ = ["TopicAdminError", "ensure_topics", "list_topics", "wait_for_broker"]

@@ -1,0 +1,164 @@
+"""Webhook signing, verification, backoff and the retry loop (against a local HTTP receiver)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from streams.config.subscribers import WebhookSubscriber
+from streams.localbroker.broker import free_port
+from streams.config.settings import Settings
+from streams.adapters.webhooks import (
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    WebhookDeadLetter,
+    backoff_delay,
+    deliver,
+    deliver_all,
+    sign,
+    verify_signature,
+)
+from tests.support.hook_server import start_hook_server
+
+BODY = b'{"schema":"form4.alert/1","alert_id":"a1"}'
+
+
+def test_signature_has_the_stripe_layout_and_verifies() -> None:
+    """sign() gives t=<ts>,v1=<64 hex> and verify_signature accepts it with the same secret and body."""
+    header = sign("whsec", BODY, 1_700_000_000)
+    t, v1 = header.split(",")
+    assert t == "t=1700000000" and v1.startswith("v1=") and len(v1) == 3 + 64
+    assert verify_signature("whsec", header, BODY, now=1_700_000_010)
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda h, b: (h, b + b" "),                       # body changed
+    lambda h, b: (h.replace("t=17", "t=18"), b),      # timestamp changed
+    lambda h, b: (sign("other", b, 1_700_000_000), b),  # wrong secret
+    lambda h, b: ("v1=" + h.split("v1=")[1], b),      # timestamp missing
+    lambda h, b: ("garbage", b),
+    lambda h, b: (None, b),
+])
+def test_tampered_or_malformed_signatures_are_rejected(mutate: Callable[[str, bytes], tuple[Any, bytes]]) -> None:
+    """Any change to body, timestamp or secret, and any malformed header, fails verification."""
+    header, body = mutate(sign("whsec", BODY, 1_700_000_000), BODY)
+    assert not verify_signature("whsec", header, body, now=1_700_000_000)
+
+
+def test_old_signatures_are_rejected_and_rotation_is_supported() -> None:
+    """A timestamp older than the tolerance fails; a header with several v1 values passes if one matches."""
+    header = sign("whsec", BODY, 1_700_000_000)
+    assert not verify_signature("whsec", header, BODY, tolerance=300, now=1_700_000_301)
+    rotated = header + ",v1=" + "0" * 64
+    assert verify_signature("whsec", rotated, BODY, now=1_700_000_000)
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    """The delay after n failures is base * 2**(n-1), never above the cap."""
+    assert [backoff_delay(n, 0.5, 30) for n in range(1, 9)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
+
+
+class Receiver:
+    """A local webhook receiver answering with the queued statuses, then 200."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests.append((dict(request.headers), await request.read()))
+        return web.Response(status=self.statuses.pop(0) if self.statuses else 200)
+
+
+@pytest_asyncio.fixture
+async def receiver_factory() -> AsyncIterator[Callable[[list[int]], Any]]:
+    runners: list[web.AppRunner] = []
+
+    async def make(statuses: list[int]) -> Receiver:
+        receiver = Receiver(statuses)
+        receiver.url = await start_hook_server(receiver.handle, runners)
+        return receiver
+
+    yield make
+    for runner in runners:
+        await runner.cleanup()
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(webhook_max_attempts=4, webhook_backoff_seconds=0.5, webhook_backoff_cap_seconds=1.5,
+                    webhook_timeout_seconds=5, **overrides)
+
+
+async def test_server_errors_are_retried_with_backoff_until_accepted(receiver_factory: Any) -> None:
+    """Two 5xx answers then 200: three signed attempts with the same event id, backoff 0.5 then 1 s."""
+    receiver = await receiver_factory([500, 503])
+    sub = WebhookSubscriber(url=receiver.url, secret="whsec")
+    delays: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        delays.append(seconds)
+
+    async with aiohttp.ClientSession() as session:
+        result = await deliver(session, sub, BODY, "a1", _settings(), sleep=fake_sleep)
+    assert result.ok and result.attempts == 3
+    assert delays == [0.5, 1.0]
+    for headers, body in receiver.requests:
+        assert body == BODY and headers[EVENT_ID_HEADER] == "a1"
+        assert verify_signature("whsec", headers[SIGNATURE_HEADER], body)
+
+
+async def test_gives_up_after_max_attempts_and_stops_on_a_permanent_refusal(receiver_factory: Any) -> None:
+    """Endless 500s stop after webhook_max_attempts; a 400 is not retried at all."""
+    failing = await receiver_factory([500] * 10)
+    refusing = await receiver_factory([400])
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    async with aiohttp.ClientSession() as session:
+        gave_up = await deliver(session, WebhookSubscriber(url=failing.url, secret="s"), BODY, "a1", _settings(),
+                                sleep=no_sleep)
+        refused = await deliver(session, WebhookSubscriber(url=refusing.url, secret="s"), BODY, "a1",
+                                _settings(), sleep=no_sleep)
+    assert (gave_up.ok, gave_up.attempts, gave_up.last_status) == (False, 4, 500)
+    assert "HTTP 500" in gave_up.last_error
+    assert (refused.ok, refused.attempts, refused.last_status) == (False, 1, 400)
+
+
+async def test_unreachable_receiver_is_a_retryable_error() -> None:
+    """A refused connection counts as a failed attempt and is retried."""
+    sub = WebhookSubscriber(url=f"http://127.0.0.1:{free_port()}/hook", secret="s")
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    async with aiohttp.ClientSession() as session:
+        result = await deliver(session, sub, BODY, "a1", _settings(), sleep=no_sleep)
+    assert not result.ok and result.attempts == 4 and result.last_status is None
+
+
+async def test_deliver_all_applies_each_subscribers_filter(receiver_factory: Any) -> None:
+    """Only subscribers whose filter matches the alert receive it."""
+    wanted = await receiver_factory([])
+    other = await receiver_factory([])
+    subs = [WebhookSubscriber(url=wanted.url, secret="s", ticker=("ACME",)),
+            WebhookSubscriber(url=other.url, secret="s", ticker=("XYZ",))]
+    alert = {"alert_id": "a1", "ticker": "ACME", "rule": "large_sale", "severity": "high", "figures": {}}
+    async with aiohttp.ClientSession() as session:
+        results = await asyncio.wait_for(deliver_all(session, subs, alert, BODY, _settings()), 30)
+    assert [r.ok for r in results] == [True]
+    assert len(wanted.requests) == 1 and not other.requests
+
+
+def test_webhook_dead_letter_wire_form() -> None:
+    """The webhook dead letter serialises with its schema id and the original alert."""
+    letter = WebhookDeadLetter(alert_id="a1", subscriber="h", url="http://h/x", attempts=6, last_error="HTTP 500",
+                               last_status=500, alert={"alert_id": "a1"}, failed_at="2024-01-01T00:00:00Z")
+    assert letter.to_json().startswith(b'{"schema":"form4.webhook_dead_letter/1"')

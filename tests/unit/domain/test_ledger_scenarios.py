@@ -1,0 +1,176 @@
+"""Hand-made scenarios for each alert rule, applied to the ledger exactly as the worker applies them."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from decimal import Decimal
+
+from parsers import to_events
+from parsers.models import Filing
+from streams.domain.ledger import Ledger, Stores
+from streams.domain.parsed import to_parsed
+from streams.domain.records import Alert
+from streams.config.settings import Settings
+from synthetic import scenarios as sc
+
+
+def apply(*filings: Filing, ledger: Ledger | None = None) -> tuple[Ledger, list[Alert]]:
+    ledger = ledger or Ledger(Stores(), Settings())
+    alerts: list[Alert] = []
+    for f in filings:
+        alerts.extend(ledger.apply_now(to_parsed(f, to_events(f))).alerts)
+    return ledger, alerts
+
+
+def raised(alerts: list[Alert]) -> list[tuple[str, str]]:
+    return [(a.rule, a.severity) for a in alerts if a.kind == "alert_raised"]
+
+
+def test_two_million_dollar_ceo_sale_is_a_critical_large_sale() -> None:
+    """A $2M open-market sale by the CEO raises large_sale, one step up for the CEO."""
+    _, alerts = apply(sc.ceo_large_sale())
+    assert raised(alerts) == [("large_sale", "critical")]
+    alert = alerts[0]
+    assert alert.figures.value_usd == Decimal("2000000.00")
+    assert alert.figures.shares == Decimal(20000)
+    assert alert.owners[0].role == "CEO"
+    assert alert.accession_numbers == ("0000950170-24-000101",)
+    assert "sold 20,000 shares for $2,000,000" in alert.summary
+
+
+def test_thirty_percent_sale_raises_large_fraction_sold_with_the_fraction() -> None:
+    """Selling 3,000 of 10,000 shares ($150,750) is 30% of the pre-sale holding."""
+    _, alerts = apply(sc.director_30pct_sale())
+    assert raised(alerts) == [("large_fraction_sold", "high")]
+    figures = alerts[0].figures
+    assert figures.pct_of_holding_sold == Decimal("30.00")
+    assert figures.holding_before == Decimal(10000)
+    assert figures.holding_after == Decimal(7000)
+
+
+def test_sale_down_to_zero_is_a_liquidation_not_also_a_fraction_alert() -> None:
+    """A holding sold to zero raises liquidation (and large_sale for its size), never a duplicate fraction alert."""
+    _, alerts = apply(sc.liquidation_to_zero())
+    assert sorted(raised(alerts)) == [("large_sale", "critical"), ("liquidation", "critical")]
+
+
+def test_three_insiders_selling_within_fourteen_days_form_one_cluster() -> None:
+    """Three distinct sellers of $100k+ within 14 days raise exactly one cluster alert naming them."""
+    _, alerts = apply(*sc.cluster_of_sales())
+    clusters = [a for a in alerts if a.rule == "cluster_selling"]
+    assert len(clusters) == 1
+    assert clusters[0].figures.window_start == date(2024, 4, 1)
+    assert len(clusters[0].figures.cluster_members) == 3
+    assert {o.name for o in clusters[0].owners} == {sc.CEO.name, sc.CFO.name, sc.DIRECTOR.name}
+
+
+def test_cluster_is_the_same_alert_in_any_arrival_order() -> None:
+    """The cluster's id depends on the window, not on which seller arrived last."""
+    filings = sc.cluster_of_sales()
+    ids = set()
+    for seed in range(4):
+        order = filings[:]
+        random.Random(seed).shuffle(order)
+        _, alerts = apply(*order)
+        ids.add(next(a.alert_id for a in alerts if a.rule == "cluster_selling"))
+    assert len(ids) == 1
+
+
+def test_two_sellers_are_not_a_cluster() -> None:
+    """Two insiders are below the three-insider threshold: no cluster alert."""
+    _, alerts = apply(*sc.cluster_of_sales()[:2])
+    assert not [a for a in alerts if a.rule == "cluster_selling"]
+
+
+def test_sale_under_a_10b5_1_plan_is_one_step_less_severe() -> None:
+    """The same $2M CEO sale under a 10b5-1 plan is 'high', not 'critical', and says so."""
+    day = date(2024, 5, 6)
+    row = sc.sale_row("20000", "100.00", "160000", day, plan=True)
+    _, alerts = apply(sc.filing(sc.CEO, [row], day, "0000950170-24-000777", aff=True))
+    assert raised(alerts) == [("large_sale", "high")]
+    assert alerts[0].plan_10b5_1 is True
+
+
+def test_plan_sale_scenario_below_thresholds_raises_nothing() -> None:
+    """A $511k plan sale of 2.8% of the holding trips no rule at the default thresholds."""
+    _, alerts = apply(sc.plan_sale())
+    assert alerts == []
+
+
+def test_exercise_and_sell_is_one_step_less_severe() -> None:
+    """A President's same-day M-then-S is a large sale, lowered from critical to high for the exercise."""
+    _, alerts = apply(sc.exercise_and_sell())
+    assert raised(alerts) == [("large_sale", "high")]
+
+
+def test_tax_withholding_is_never_a_sale_alert() -> None:
+    """An F (shares withheld for tax) of $5M raises nothing: it is not a sale."""
+    day = date(2024, 7, 1)
+    row = sc.sale_row("50000", "100.00", "0", day, code="F")
+    _, alerts = apply(sc.filing(sc.CEO, [row], day, "0000950170-24-000888"))
+    assert alerts == []
+
+
+def test_amendment_below_the_threshold_retracts_the_alert() -> None:
+    """A 4/A restating a $2M sale as $800k retracts the large_sale alert, pointing at it."""
+    ledger, alerts = apply(*sc.amended_below_threshold())
+    first, retraction = alerts
+    assert retraction.kind == "alert_retracted"
+    assert retraction.retracts == first.alert_id
+    pk = next(k for k in ledger.s.positions if k.startswith(f"{sc.ISSUER.cik}|{sc.CEO.cik}"))
+    assert ledger.s.positions[pk]["shares"] == "192000"  # the position is restated too
+    assert ledger.s.filings["0000950170-24-000101"]["status"] == "superseded"
+
+
+def test_amendment_restating_figures_replaces_the_alert() -> None:
+    """A 4/A restating $2M as $1.2M retracts the old alert and raises the restated one."""
+    ledger, alerts = apply(*sc.amended_smaller_sale())
+    kinds = [(a.kind, a.rule) for a in alerts]
+    assert kinds == [("alert_raised", "large_sale"), ("alert_retracted", "large_sale"), ("alert_raised", "large_sale")]
+    assert alerts[-1].figures.value_usd == Decimal("1200000.00")
+
+
+def test_amendment_arriving_before_its_original_leaves_the_same_standing_alerts() -> None:
+    """Out of order, the original is superseded on arrival: the standing alerts equal the in-order run."""
+    original, restated = sc.amended_smaller_sale()
+    in_order, _ = apply(original, restated)
+    reversed_, _ = apply(restated, original)
+    active = lambda led: {k for k, v in led.s.alerts.items() if v["active"]}  # noqa: E731
+    assert active(in_order) == active(reversed_)
+    assert in_order.s.positions == reversed_.s.positions
+
+
+def test_late_filing_lands_in_its_own_window_and_does_not_move_current_shares() -> None:
+    """A January sale arriving after April's lands in the 90-day window, and April's holding stays current."""
+    cluster_cfo = sc.cluster_of_sales()[1]  # CFO sells 2,000 on 2024-04-06, leaving 10,500
+    ledger, _ = apply(cluster_cfo, sc.late_filing())
+    pk = next(k for k in ledger.s.positions if f"|{sc.CFO.cik}|" in k)
+    pos = ledger.s.positions[pk]
+    assert pos["shares"] == "10500"
+    assert pos["last_transaction_date"] == "2024-04-06"
+    assert pos["windows"]["30"]["disposed_shares"] == "2000"
+    assert pos["windows"]["90"]["disposed_shares"] == "6000"  # 2024-01-10 is 87 days before 2024-04-06
+
+
+def test_redelivered_filing_changes_nothing() -> None:
+    """Applying the same filing twice is a duplicate: no new alert, no double-counted shares."""
+    ledger, first = apply(sc.ceo_large_sale())
+    before = {k: dict(v) for k, v in ledger.s.positions.items()}
+    _, second = apply(sc.ceo_large_sale(), ledger=ledger)
+    assert first and second == []
+    assert ledger.s.positions == before
+
+
+def test_reconciliation_break_is_flagged_and_counted() -> None:
+    """A holding that does not follow from the prior one +/- the trade is recorded as a break."""
+    day1, day2 = date(2024, 8, 1), date(2024, 8, 8)
+    a = sc.filing(sc.DIRECTOR, [sc.sale_row("100", "10.00", "900", day1)], day1, "0000950170-24-000901")
+    b = sc.filing(sc.DIRECTOR, [sc.sale_row("100", "10.00", "700", day2)], day2, "0000950170-24-000902")
+    ledger = Ledger(Stores(), Settings())
+    ledger.apply_now(to_parsed(a, to_events(a)))
+    outcome = ledger.apply_now(to_parsed(b, to_events(b)))
+    assert outcome.breaks == 1
+    pos = next(iter(ledger.s.positions.values()))
+    assert pos["breaks"] == [{"event_id": "0000950170-24-000902/non_derivative/0", "expected": "800",
+                              "reported": "700"}]
