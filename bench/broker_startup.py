@@ -16,8 +16,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from streams.localbroker.broker import LocalBroker, ensure_jars, find_java, free_port
 from streams.config.settings import Settings, get_settings
+from streams.localbroker.broker import LocalBroker, ensure_jars, find_java, free_port
 
 RESULTS = Path(__file__).resolve().parent / "results" / "broker_startup.json"
 
@@ -35,9 +35,7 @@ def measure(runs: int) -> dict[str, object]:
     seconds: list[float] = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="form4-bench-") as tmp:
-            broker = LocalBroker(
-                Settings(data_dir=Path(tmp), kafka_bootstrap=f"127.0.0.1:{free_port()}")
-            )
+            broker = LocalBroker(Settings(data_dir=Path(tmp), kafka_bootstrap=f"127.0.0.1:{free_port()}"))
             try:
                 info = broker.start(timeout=180)
             finally:

@@ -463,9 +463,10 @@ def print_table(rec: dict[str, Any]) -> None:
             f"takes {x['ratio_xml_layer_best']}x our full parse"
         )
     mem = x["memory"]
-    print("peak Python memory per XML filing (KiB, tracemalloc): " + ", ".join(
-        f"{k} mean {v['mean_kib']} / max {v['max_kib']}" for k, v in mem.items()
-    ))
+    print(
+        "peak Python memory per XML filing (KiB, tracemalloc): "
+        + ", ".join(f"{k} mean {v['mean_kib']} / max {v['max_kib']}" for k, v in mem.items())
+    )
     if "synthetic_xml" in rec:
         syn = rec["synthetic_xml"]
         s = syn["ours"]
@@ -487,8 +488,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds (best reported)")
     parser.add_argument("--synthetic", type=int, default=5000, help="synthetic XML filings (0: skip)")
     parser.add_argument("--synthetic-rounds", type=int, default=3)
-    parser.add_argument("--edgartools-synthetic", type=int, default=500,
-                        help="first N synthetic filings also parsed by edgartools (0: skip)")
+    parser.add_argument(
+        "--edgartools-synthetic",
+        type=int,
+        default=500,
+        help="first N synthetic filings also parsed by edgartools (0: skip)",
+    )
     parser.add_argument("--seed", type=int, default=20240101)
     parser.add_argument("--no-edgartools", action="store_true", help="time our parser only")
     parser.add_argument("--out", type=Path, default=RESULTS)

@@ -19,16 +19,16 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from streams.localbroker.broker import LocalBroker  # noqa: E402
-from streams.localbroker.support import free_port  # noqa: E402
 from streams.adapters.consume import read_all  # noqa: E402
 from streams.config.settings import Settings  # noqa: E402
+from streams.localbroker.broker import LocalBroker  # noqa: E402
+from streams.localbroker.support import free_port  # noqa: E402
 from synthetic.generator import generate  # noqa: E402
 from synthetic.render_submission import render_submission  # noqa: E402
 from tests.support.worker import WorkerProcess  # noqa: E402
@@ -57,12 +57,17 @@ async def _idle_latency(worker: WorkerProcess, count: int = 25) -> dict[str, flo
     """Milliseconds from a raw filing's Kafka timestamp to its first event's, one filing at a time on an idle worker."""
     trickle = list(generate(12345, count))
     for f in trickle:
-        await worker.push([(f.accession_number.encode() if f.accession_number else None, render_submission(f))])
+        await worker.push(
+            [(f.accession_number.encode() if f.accession_number else None, render_submission(f))]
+        )
         await asyncio.sleep(0.3)
     await worker.drained()
     wanted = {f.accession_number for f in trickle}
-    raw_ts = {r.key.decode(): r.timestamp for r in await read_all(worker.settings, worker.settings.topic_raw)
-              if r.key and r.key.decode() in wanted}
+    raw_ts = {
+        r.key.decode(): r.timestamp
+        for r in await read_all(worker.settings, worker.settings.topic_raw)
+        if r.key and r.key.decode() in wanted
+    }
     first_event: dict[str, int] = {}
     for r in await read_all(worker.settings, worker.settings.topic_transactions):
         acc = json.loads(r.value)["accession_number"]
@@ -74,15 +79,22 @@ async def _idle_latency(worker: WorkerProcess, count: int = 25) -> dict[str, flo
 
 async def run(n: int, partitions: int, workers: int = 1) -> dict[str, object]:
     filings = list(generate(99, n))
-    raws = [(f.accession_number.encode() if f.accession_number else None, render_submission(f)) for f in filings]
+    raws = [
+        (f.accession_number.encode() if f.accession_number else None, render_submission(f)) for f in filings
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), kafka_bootstrap=f"127.0.0.1:{free_port()}")
         broker = LocalBroker(settings)
         info = broker.start()
         worker = WorkerProcess.create(info.bootstrap, Path(tmp), partitions=partitions)
         # Extra workers join the same consumer group (same app id and topics) on their own web port.
-        others = [WorkerProcess(settings=worker.settings.model_copy(update={"web_port": free_port()}),
-                                data_dir=Path(tmp) / f"w{i}") for i in range(1, workers)]
+        others = [
+            WorkerProcess(
+                settings=worker.settings.model_copy(update={"web_port": free_port()}),
+                data_dir=Path(tmp) / f"w{i}",
+            )
+            for i in range(1, workers)
+        ]
         try:
             worker.start()
             for other in others:
@@ -125,8 +137,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="worker processes in the consumer group")
     args = parser.parse_args()
     result = asyncio.run(run(args.n, args.partitions, args.workers))
-    result["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
-                         "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    result["machine"] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"pipeline_{args.workers}w.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -31,8 +31,9 @@ def _run(script: str, args: list[str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run form4-stream benchmarks")
     parser.add_argument("--broker", action="store_true", help="also time broker cold starts (Java, ~1 min)")
-    parser.add_argument("--pipeline", action="store_true",
-                        help="also the live pipeline with 1 and 2 workers (Java, ~3 min)")
+    parser.add_argument(
+        "--pipeline", action="store_true", help="also the live pipeline with 1 and 2 workers (Java, ~3 min)"
+    )
     parser.add_argument("--quick", action="store_true", help="2 rounds, 500 synthetic filings")
     parser.add_argument("--no-edgartools", action="store_true", help="time our parser only")
     args = parser.parse_args()

@@ -277,7 +277,9 @@ def derive_missing(rows: Sequence[Row], dropped: Mapping[int, set[str]]) -> list
         if "amount" in gone and row.shares is None and not row.is_holding and "shares" not in row.footnotes:
             table_rows = [r for r in out if r.table == row.table]
             pos = next(k for k, r in enumerate(table_rows) if r.index == row.index)
-            found = {v for v in (_from_chain(table_rows, pos), _from_exercise(row, derivatives)) if v is not None}
+            found = {
+                v for v in (_from_chain(table_rows, pos), _from_exercise(row, derivatives)) if v is not None
+            }
             if len(found) == 1:
                 update["shares"] = found.pop()
         if "ad" in gone and row.table == "derivative" and row.acquired_disposed is None:

@@ -125,7 +125,7 @@ def _split_amounts(text: str) -> dict[str, str]:
 
 
 def _split_dates(text: str) -> dict[str, str]:
-    """"(3) 04/28/2021": a date or a lone footnote marker per item, exercisable first."""
+    """ "(3) 04/28/2021": a date or a lone footnote marker per item, exercisable first."""
     items = [m[0].strip() for m in _DATE_ITEM.finditer(text) if m[0].strip()]
     return dict(zip(("exercisable", "expiration"), items, strict=False))
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 __all__ = [
     "clean_text",
@@ -237,9 +237,7 @@ _PLAN_WORD = re.compile(r"\bplan\b|\bprogram\b", re.IGNORECASE)
 # The date must follow the verb within the same sentence (no ". Capital" break, no newline).
 _ADOPTION_DATE = re.compile(
     r"(?:adopted|entered\s+into|established|dated)\b"
-    r"(?:(?!\.\s+[A-Z])[^;\n]){0,80}?\b(?:on|as\s+of|dated)?\s*("
-    + DATE_IN_TEXT.pattern
-    + r")",
+    r"(?:(?!\.\s+[A-Z])[^;\n]){0,80}?\b(?:on|as\s+of|dated)?\s*(" + DATE_IN_TEXT.pattern + r")",
     re.IGNORECASE | re.DOTALL,
 )
 

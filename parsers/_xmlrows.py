@@ -276,4 +276,3 @@ def parse_rows(
                     rows.append(_row(child, name, index, footnotes, aff10b5_one, remarks))
                     index += 1
     return tuple(rows)
-

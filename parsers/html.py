@@ -136,7 +136,9 @@ def _footnotes_and_remarks(root: HtmlElement) -> tuple[dict[str, str], str | Non
 
 def _signatures(root: HtmlElement) -> tuple[Signature, ...]:
     out = []
-    for label in root.xpath("//td[contains(normalize-space(.), 'Signature of Reporting Person') and not(.//td)]"):
+    for label in root.xpath(
+        "//td[contains(normalize-space(.), 'Signature of Reporting Person') and not(.//td)]"
+    ):
         tr = label.getparent().getprevious()
         if tr is None:
             continue
@@ -196,7 +198,9 @@ def parse_html(content: bytes, *, sha256: str) -> Filing:
     original = _date_in(amend_cell)
     form_type = _form_type(root, original is not None)
 
-    owner_cells = root.xpath("//td[span[starts-with(normalize-space(.), '1. Name and Address of Reporting')]]")
+    owner_cells = root.xpath(
+        "//td[span[starts-with(normalize-space(.), '1. Name and Address of Reporting')]]"
+    )
     owners: list[ReportingOwner] = []
     for cell in owner_cells:
         owner = _owner(cell)

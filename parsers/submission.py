@@ -19,7 +19,7 @@ Rejections, chosen so that each reason names what a re-try would need:
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from parsers.errors import BadEncoding, MissingRequiredField, NotOwnershipForm, UnsupportedFormat

@@ -86,12 +86,17 @@ def _owners(lines: Sequence[str]) -> list[ReportingOwner]:
         if start < 0:
             continue
         col = [s.rstrip() for s in _column_below(lines, i, max(0, start - 3), count=30)]
-        marks = {key: next((k for k, s in enumerate(col) if key in s), None) for key in ("(Last)", "(Street)", "(City)")}
+        marks = {
+            key: next((k for k, s in enumerate(col) if key in s), None)
+            for key in ("(Last)", "(Street)", "(City)")
+        }
         if any(v is None for v in marks.values()):
             continue
         name_lines = [s.strip() for s in col[: marks["(Last)"]] if not _FILLER.match(s)]
         street = [s.strip() for s in col[marks["(Last)"] + 1 : marks["(Street)"]] if not _FILLER.match(s)]
-        city_line = next((s.strip() for s in col[marks["(Street)"] + 1 : marks["(City)"]] if not _FILLER.match(s)), "")
+        city_line = next(
+            (s.strip() for s in col[marks["(Street)"] + 1 : marks["(City)"]] if not _FILLER.match(s)), ""
+        )
         parts = re.split(r"\s{2,}", city_line)
         if len(parts) < 3 and (m := re.fullmatch(r"(.*?),?\s+([A-Z][A-Z0-9])\s+(\S+)", city_line)):
             parts = [m[1], m[2], m[3]]
@@ -275,7 +280,9 @@ def parse_text(content: bytes, *, sha256: str) -> Filing:
 
     issuer_text = " ".join(_below(lines, r"Issuer Name and Ticker", count=4)[:2])
     im = re.search(r"^(.*?)\s*\[\s*([^\]]*?)\s*\]", issuer_text)
-    issuer = Issuer(cik="", name=clean_text(im[1] if im else issuer_text), ticker=normalise_ticker(im[2]) if im else None)
+    issuer = Issuer(
+        cik="", name=clean_text(im[1] if im else issuer_text), ticker=normalise_ticker(im[2]) if im else None
+    )
     period = _first_date(
         _below(lines, r"Date of Earliest Transaction|Date of Event Requiring|Fiscal Year Ended", count=4)
     )
@@ -283,7 +290,9 @@ def parse_text(content: bytes, *, sha256: str) -> Filing:
     aff = _checkbox(lines, r"Rule 10b5-1\(c\)")
 
     t1 = _region(lines, r"Table I - ", [r"Table II - ", r"Explanation of Responses"])
-    t2 = _region(lines, r"Table II - ", [r"Explanation of Responses", r"Reporting Owners", r"Name and Address"])
+    t2 = _region(
+        lines, r"Table II - ", [r"Explanation of Responses", r"Reporting Owners", r"Name and Address"]
+    )
     cell_rows: list[CellRow] = table_rows(t1, "non_derivative", flavour, form_type) + table_rows(
         t2, "derivative", flavour, form_type
     )

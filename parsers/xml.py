@@ -37,7 +37,6 @@ from parsers.models import (
     SubmissionHeader,
 )
 
-
 __all__ = ["parse_ownership_xml"]
 
 _ROOT = "/ownershipDocument"

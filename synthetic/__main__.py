@@ -14,8 +14,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m synthetic", description=__doc__)
     parser.add_argument("--seed", type=int, default=1, help="stream seed (default 1)")
     parser.add_argument("-n", type=int, default=1000, help="number of filings (default 1000)")
-    parser.add_argument("--format", action="append", choices=sorted(RENDERERS), dest="formats",
-                        help="output format; repeat for several (default xml)")
+    parser.add_argument(
+        "--format",
+        action="append",
+        choices=sorted(RENDERERS),
+        dest="formats",
+        help="output format; repeat for several (default xml)",
+    )
     parser.add_argument("--out", required=True, help="output folder (one sub-folder per format)")
     args = parser.parse_args(argv)
     started = time.perf_counter()

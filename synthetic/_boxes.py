@@ -60,7 +60,9 @@ def _fit(text: str, width: int, align: str) -> str:
     return text.center(width)[:width] if text else " " * width
 
 
-def _border(widths: list[int], kinds: list[str], group: list[int], left: str, right: str, cells: list[str]) -> str:
+def _border(
+    widths: list[int], kinds: list[str], group: list[int], left: str, right: str, cells: list[str]
+) -> str:
     """One line of the header: each leaf is either text (its content) or a rule (``─``)."""
     out = []
     for i, width in enumerate(widths):
@@ -81,8 +83,14 @@ def _border(widths: list[int], kinds: list[str], group: list[int], left: str, ri
     return "".join(out)
 
 
-def table(titles: list[str], heads: list[Head], subs: list[str], widths: list[int], rows: list[list[str]],
-          aligns: list[str]) -> list[str]:
+def table(
+    titles: list[str],
+    heads: list[Head],
+    subs: list[str],
+    widths: list[int],
+    rows: list[list[str]],
+    aligns: list[str],
+) -> list[str]:
     """Render a bordered table.
 
     Args:
@@ -110,7 +118,9 @@ def table(titles: list[str], heads: list[Head], subs: list[str], widths: list[in
     tall_text = {g: wrap(h.label, head_w[g] - 1) for g, h in enumerate(heads) if h.tall}
     span_text = {g: wrap(h.label, head_w[g] - 1) for g, h in enumerate(heads) if not h.tall}
     sub_iter = iter(subs)
-    sub_text = {i: wrap(next(sub_iter), widths[i] - 2) for i in range(len(widths)) if not heads[group[i]].tall}
+    sub_text = {
+        i: wrap(next(sub_iter), widths[i] - 2) for i in range(len(widths)) if not heads[group[i]].tall
+    }
     h_a = max([len(t) for t in span_text.values()] or [0])
     h_b = max([len(t) for t in sub_text.values()] or [0])
     height = max([h_a + 1 + h_b] + [len(t) for t in tall_text.values()])
@@ -148,7 +158,10 @@ def table(titles: list[str], heads: list[Head], subs: list[str], widths: list[in
         lines.append(rule)
         wrapped = [wrap(text, w - 2) for text, w in zip(row, widths, strict=True)]
         for y in range(max(len(c) for c in wrapped)):
-            parts = [_fit(c[y] if y < len(c) else "", w, a) for c, w, a in zip(wrapped, widths, aligns, strict=True)]
+            parts = [
+                _fit(c[y] if y < len(c) else "", w, a)
+                for c, w, a in zip(wrapped, widths, aligns, strict=True)
+            ]
             lines.append("│" + "│".join(parts) + "│")
     lines.append("└" + "┴".join("─" * w for w in widths) + "┘")
     return lines

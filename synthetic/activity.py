@@ -38,7 +38,9 @@ TRUST_TEXT = (
     "beneficial ownership of these securities except to the extent of his or her pecuniary interest therein."
 )
 J_TEXT = "Represents a pro rata distribution of shares by a limited partnership to its partners for no consideration."
-SWAP_TEXT = "Represents the settlement of a cash-settled total return equity swap with an unaffiliated counterparty."
+SWAP_TEXT = (
+    "Represents the settlement of a cash-settled total return equity swap with an unaffiliated counterparty."
+)
 MERGER_PRICE_TEXT = "The shares were tendered in the issuer's tender offer at a price to be determined under the merger agreement."
 
 
@@ -73,7 +75,10 @@ class Ctx:
         found = [
             (k, self.positions[k])
             for k in self.group_keys
-            if k[1] == table and k[2] == title and (nature is None or k[3] == nature) and self.positions[k] > 0
+            if k[1] == table
+            and k[2] == title
+            and (nature is None or k[3] == nature)
+            and self.positions[k] > 0
         ]
         return sorted(found, key=lambda kv: (-kv[1], str(kv[0])))
 
@@ -103,20 +108,39 @@ class Ctx:
             return self.rng.choice(self.group.vehicles)
         return None
 
-    def tx(self, title: str, code: str, ad: str, amount: Decimal, price: Decimal | None, **kw: object) -> Spec:
+    def tx(
+        self, title: str, code: str, ad: str, amount: Decimal, price: Decimal | None, **kw: object
+    ) -> Spec:
         args: dict[str, object] = {"tx_date": self.day, "form_type": "4", "swap": False, **kw}
         spec = Spec(table="non_derivative", title=title, code=code, ad=ad, amount=amount, price=price, **args)  # type: ignore[arg-type]
         if spec.nature and spec.nature.startswith("By ") and "Trust" in spec.nature:
             spec.note("nature_of_ownership", TRUST_TEXT)
         return spec
 
-    def dtx(self, key: PositionKey, code: str, ad: str, amount: Decimal, price: Decimal | None, **kw: object) -> Spec:
+    def dtx(
+        self, key: PositionKey, code: str, ad: str, amount: Decimal, price: Decimal | None, **kw: object
+    ) -> Spec:
         """A Table II transaction on an existing (or new) derivative position ``key``."""
         _, _, title, nature, conv, expiration = key
-        args: dict[str, object] = {"tx_date": self.day, "form_type": "4", "swap": False, "conv_price": conv,
-                                   "expiration": expiration, "underlying_title": self.common, **kw}
-        spec = Spec(table="derivative", title=title, nature=None if nature == "D" else nature, code=code, ad=ad,  # type: ignore[arg-type]
-                    amount=amount, price=price, **args)  # type: ignore[arg-type]
+        args: dict[str, object] = {
+            "tx_date": self.day,
+            "form_type": "4",
+            "swap": False,
+            "conv_price": conv,
+            "expiration": expiration,
+            "underlying_title": self.common,
+            **kw,
+        }
+        spec = Spec(
+            table="derivative",
+            title=title,
+            nature=None if nature == "D" else nature,
+            code=code,
+            ad=ad,  # type: ignore[arg-type]
+            amount=amount,
+            price=price,
+            **args,
+        )  # type: ignore[arg-type]
         _derivative_terms(spec, self.day)
         return spec
 
@@ -124,13 +148,19 @@ class Ctx:
 def _derivative_terms(spec: Spec, day: date) -> None:
     """Exercise/expiration dates and the footnotes each kind of derivative usually carries."""
     if spec.title == RSU:
-        spec.note("conversion_or_exercise_price", RSU_TEXT).note("exercise_date", VEST_TEXT).note("expiration_date", VEST_TEXT)
+        spec.note("conversion_or_exercise_price", RSU_TEXT).note("exercise_date", VEST_TEXT).note(
+            "expiration_date", VEST_TEXT
+        )
     elif spec.title == PREFERRED:
-        spec.note("conversion_or_exercise_price", PREF_TEXT).note("exercise_date", PREF_TEXT).note("expiration_date", PREF_TEXT)
+        spec.note("conversion_or_exercise_price", PREF_TEXT).note("exercise_date", PREF_TEXT).note(
+            "expiration_date", PREF_TEXT
+        )
     elif spec.title == OPTION:
         spec.note("exercise_date", OPTION_VEST_TEXT)
     elif spec.title in (WARRANT, PUT, SAR, NOTE):
-        spec.exercise_date = date(spec.expiration.year - 5, spec.expiration.month, 1) if spec.expiration else day
+        spec.exercise_date = (
+            date(spec.expiration.year - 5, spec.expiration.month, 1) if spec.expiration else day
+        )
 
 
 def _plan(ctx: Ctx, spec: Spec) -> Spec:
@@ -161,7 +191,9 @@ def sale(ctx: Ctx) -> list[Spec]:
         price = ctx.px()
         spec = ctx.tx(ctx.common, "S", "D", amount, price, nature=nature)
         if ctx.rng.random() < 0.5:
-            spec.note("price_per_share", weighted_text(price - Decimal("0.35"), price + Decimal("0.41"), "sold"))
+            spec.note(
+                "price_per_share", weighted_text(price - Decimal("0.35"), price + Decimal("0.41"), "sold")
+            )
         if plan:
             _plan(ctx, spec)
         elif ctx.plan_era and ctx.rng.random() < 0.2:
@@ -176,7 +208,9 @@ def purchase(ctx: Ctx) -> list[Spec]:
     price = ctx.px()
     spec = ctx.tx(ctx.common, "P", "A", ctx.qty(*size), price, nature=nature)
     if ctx.rng.random() < 0.4:
-        spec.note("price_per_share", weighted_text(price - Decimal("0.22"), price + Decimal("0.19"), "purchased"))
+        spec.note(
+            "price_per_share", weighted_text(price - Decimal("0.22"), price + Decimal("0.19"), "purchased")
+        )
     return [spec]
 
 
@@ -208,7 +242,11 @@ def vest_and_withhold(ctx: Ctx) -> list[Spec]:
     withheld = (amount * Decimal("0.4")).to_integral_value(ROUND_DOWN)
     m = ctx.tx(ctx.common, "M", "A", amount, Decimal(0))
     f = ctx.tx(ctx.common, "F", "D", withheld, ctx.px(0.0)).note("transaction_code", TAX_TEXT)
-    return [m, f, ctx.dtx(key, "M", "D", amount, Decimal(0))] if withheld > 0 else [m, ctx.dtx(key, "M", "D", amount, Decimal(0))]
+    return (
+        [m, f, ctx.dtx(key, "M", "D", amount, Decimal(0))]
+        if withheld > 0
+        else [m, ctx.dtx(key, "M", "D", amount, Decimal(0))]
+    )
 
 
 def award(ctx: Ctx) -> list[Spec]:
@@ -220,7 +258,14 @@ def award(ctx: Ctx) -> list[Spec]:
         key: PositionKey = (ctx.group.key, "derivative", RSU, "D", None, None)
         return [ctx.dtx(key, "A", "A", ctx.qty(1_000, 50_000), Decimal(0))]
     conv = ctx.price.quantize(Decimal("0.01"))
-    key = (ctx.group.key, "derivative", OPTION, "D", conv, date(ctx.day.year + 10, ctx.day.month, min(ctx.day.day, 28)))
+    key = (
+        ctx.group.key,
+        "derivative",
+        OPTION,
+        "D",
+        conv,
+        date(ctx.day.year + 10, ctx.day.month, min(ctx.day.day, 28)),
+    )
     return [ctx.dtx(key, "A", "A", ctx.qty(5_000, 120_000), Decimal(0))]
 
 
@@ -290,8 +335,10 @@ def derivative_exercise(ctx: Ctx) -> list[Spec]:
     key, position = held[0]
     amount = ctx.part(position, 0.2, 1.0)
     conv = key[4]
-    return [ctx.tx(ctx.common, choice, "A", amount, conv if conv is not None else Decimal(0)),
-            ctx.dtx(key, choice, "D", amount, Decimal(0))]
+    return [
+        ctx.tx(ctx.common, choice, "A", amount, conv if conv is not None else Decimal(0)),
+        ctx.dtx(key, choice, "D", amount, Decimal(0)),
+    ]
 
 
 def derivative_expiry(ctx: Ctx) -> list[Spec]:
@@ -337,7 +384,9 @@ EVENTS: dict[str, Callable[[Ctx], list[Spec]]] = {
     "vest_and_withhold": vest_and_withhold,
     "award": award,
     "gift": gift,
-    "dispose_to_issuer": simple("D", "D", "Represents shares forfeited to the issuer upon termination of service."),
+    "dispose_to_issuer": simple(
+        "D", "D", "Represents shares forfeited to the issuer upon termination of service."
+    ),
     "discretionary": simple("I", "A", "Represents a discretionary transaction in the issuer's 401(k) plan."),
     "small_acquisition": simple("L", "A", priced=True),
     "will": simple("W", "A", "Shares acquired from an estate by will.", priced=False),
@@ -353,13 +402,59 @@ EVENTS: dict[str, Callable[[Ctx], list[Spec]]] = {
 
 # Relative frequencies by kind of owner; officers sell and vest, directors get grants, funds trade blocks.
 WEIGHTS: dict[str, dict[str, float]] = {
-    "officer": {"sale": 24, "exercise_and_sell": 12, "vest_and_withhold": 12, "award": 10, "purchase": 5, "gift": 5,
-                "dispose_to_issuer": 2, "discretionary": 2, "small_acquisition": 1, "will": 0.5, "voting_trust": 0.5,
-                "tender": 0.5, "equity_swap": 1, "early_voluntary": 2, "derivative_exercise": 3, "derivative_expiry": 2},
-    "director": {"award": 15, "purchase": 14, "sale": 14, "gift": 5, "exercise_and_sell": 4, "vest_and_withhold": 3,
-                 "early_voluntary": 1, "small_acquisition": 1, "will": 0.5, "derivative_exercise": 1},
-    "fund": {"purchase": 20, "sale": 22, "distribution": 5, "equity_swap": 5, "derivative_exercise": 6,
-             "derivative_expiry": 5, "tender": 2, "voting_trust": 1, "note_conversion": 3},
+    "officer": {
+        "sale": 24,
+        "exercise_and_sell": 12,
+        "vest_and_withhold": 12,
+        "award": 10,
+        "purchase": 5,
+        "gift": 5,
+        "dispose_to_issuer": 2,
+        "discretionary": 2,
+        "small_acquisition": 1,
+        "will": 0.5,
+        "voting_trust": 0.5,
+        "tender": 0.5,
+        "equity_swap": 1,
+        "early_voluntary": 2,
+        "derivative_exercise": 3,
+        "derivative_expiry": 2,
+    },
+    "director": {
+        "award": 15,
+        "purchase": 14,
+        "sale": 14,
+        "gift": 5,
+        "exercise_and_sell": 4,
+        "vest_and_withhold": 3,
+        "early_voluntary": 1,
+        "small_acquisition": 1,
+        "will": 0.5,
+        "derivative_exercise": 1,
+    },
+    "fund": {
+        "purchase": 20,
+        "sale": 22,
+        "distribution": 5,
+        "equity_swap": 5,
+        "derivative_exercise": 6,
+        "derivative_expiry": 5,
+        "tender": 2,
+        "voting_trust": 1,
+        "note_conversion": 3,
+    },
 }
 
-__all__ = ["EVENTS", "WEIGHTS", "Ctx", "OPTION", "RSU", "WARRANT", "PREFERRED", "SAR", "PUT", "NOTE", "weighted_text"]
+__all__ = [
+    "EVENTS",
+    "WEIGHTS",
+    "Ctx",
+    "OPTION",
+    "RSU",
+    "WARRANT",
+    "PREFERRED",
+    "SAR",
+    "PUT",
+    "NOTE",
+    "weighted_text",
+]

@@ -22,7 +22,12 @@ RENDERERS: dict[SourceFormat, Callable[[Filing], bytes]] = {
     "html": render_html,
     "text": render_text,
 }
-EXTENSIONS: dict[SourceFormat, str] = {"xml": ".xml", "submission": ".txt", "html": ".html", "text": ".w3m.txt"}
+EXTENSIONS: dict[SourceFormat, str] = {
+    "xml": ".xml",
+    "submission": ".txt",
+    "html": ".html",
+    "text": ".w3m.txt",
+}
 
 
 def iter_raw(seed: int, n: int, fmt: SourceFormat = "xml") -> Iterator[tuple[Filing, bytes]]:
@@ -37,7 +42,9 @@ def file_name(filing: Filing, index: int, fmt: SourceFormat) -> str:
     return f"{index:06d}_{filing.accession_number}{EXTENSIONS[fmt]}"
 
 
-def write_batch(out_dir: Path | str, seed: int, n: int, formats: Iterable[SourceFormat] = ("xml",)) -> dict[str, int]:
+def write_batch(
+    out_dir: Path | str, seed: int, n: int, formats: Iterable[SourceFormat] = ("xml",)
+) -> dict[str, int]:
     """Generate ``n`` filings and write each in every format under ``out_dir/<format>/``.
 
     Returns:

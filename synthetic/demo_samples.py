@@ -32,8 +32,16 @@ def write_demo_samples(out: Path) -> Path:
     """Write the sample filings under ``out`` and return it."""
     out.mkdir(parents=True, exist_ok=True)
     original, retracting = sc.amended_below_threshold()
-    scenarios = [original, sc.director_30pct_sale(), sc.liquidation_to_zero(), *sc.cluster_of_sales(),
-                 sc.plan_sale(), sc.exercise_and_sell(), sc.late_filing(), retracting]
+    scenarios = [
+        original,
+        sc.director_30pct_sale(),
+        sc.liquidation_to_zero(),
+        *sc.cluster_of_sales(),
+        sc.plan_sale(),
+        sc.exercise_and_sell(),
+        sc.late_filing(),
+        retracting,
+    ]
     for f in scenarios:
         (out / f"scenario-{f.accession_number}.txt").write_bytes(render_submission(f))
     # The batch comes as EDGAR serves it (ownership XML, complete submissions). Renderings without
@@ -43,8 +51,9 @@ def write_demo_samples(out: Path) -> Path:
         suffix, render = renderers[i % len(renderers)]
         (out / f"synthetic-{i:04d}.{suffix}").write_bytes(render(f))
     # One filing in each rendered format, to show they parse too.
-    for f, (suffix, render) in zip(generate(SEED + 1, 2), (("htm", render_html), ("text.txt", render_text)),
-                                   strict=True):
+    for f, (suffix, render) in zip(
+        generate(SEED + 1, 2), (("htm", render_html), ("text.txt", render_text)), strict=True
+    ):
         (out / f"rendered-{f.accession_number}.{suffix}").write_bytes(render(f))
     for name, raw in _BAD.items():
         (out / name).write_bytes(raw)

@@ -55,8 +55,17 @@ class _State:
 class Generator:
     """The stateful engine behind :func:`generate`; one instance yields one deterministic stream."""
 
-    def __init__(self, seed: int, universe: Universe, *, per_day: int, amendment_rate: float = 0.04,
-                 form3_rate: float = 0.3, form5_rate: float = 0.03, late_rate: float = 0.05) -> None:
+    def __init__(
+        self,
+        seed: int,
+        universe: Universe,
+        *,
+        per_day: int,
+        amendment_rate: float = 0.04,
+        form3_rate: float = 0.3,
+        form5_rate: float = 0.03,
+        late_rate: float = 0.05,
+    ) -> None:
         self.rng = random.Random(f"stream/{seed}")
         self.universe = universe
         self.per_day = max(1, per_day)
@@ -67,11 +76,23 @@ class Generator:
         self.by_key = {g.key: g for g in universe.groups}
         # Models of the fixed parties, built once: pydantic construction dominates generation time.
         self.issuers = {i.cik: Issuer(cik=i.cik, name=i.name, ticker=i.ticker) for i in universe.issuers}
-        self.owners = {g.key: tuple(
-            ReportingOwner(cik=o.cik, name=o.name, address=o.address, is_director=o.is_director,
-                           is_officer=o.is_officer, is_ten_percent_owner=o.is_ten_percent_owner,
-                           is_other=o.is_other, officer_title=o.officer_title, other_text=o.other_text)
-            for o in g.owners) for g in universe.groups}
+        self.owners = {
+            g.key: tuple(
+                ReportingOwner(
+                    cik=o.cik,
+                    name=o.name,
+                    address=o.address,
+                    is_director=o.is_director,
+                    is_officer=o.is_officer,
+                    is_ten_percent_owner=o.is_ten_percent_owner,
+                    is_other=o.is_other,
+                    officer_title=o.officer_title,
+                    other_text=o.other_text,
+                )
+                for o in g.owners
+            )
+            for g in universe.groups
+        }
 
     # --- public ------------------------------------------------------------------------------------
 
@@ -162,15 +183,30 @@ class Generator:
                 self.state.positions[key] = value
         group = self.by_key[_group_key(original)]
         assert original.period_of_report is not None and original.filing_date is not None
-        filing = self._assemble(group, "4/A", specs, period=original.period_of_report, tx_day=self.day,
-                                original=original.filing_date, snapshot=last.snapshot)
+        filing = self._assemble(
+            group,
+            "4/A",
+            specs,
+            period=original.period_of_report,
+            tx_day=self.day,
+            original=original.filing_date,
+            snapshot=last.snapshot,
+        )
         return filing
 
     # --- helpers -------------------------------------------------------------------------------------
 
     def _ctx(self, group: FilerGroup, day: date) -> Ctx:
         keys = self.state.keys.setdefault(group.key, set())
-        return Ctx(self.rng, group, day, self._price(group, day), self.state.positions, keys, day >= PLAN_CHECKBOX_FROM)
+        return Ctx(
+            self.rng,
+            group,
+            day,
+            self._price(group, day),
+            self.state.positions,
+            keys,
+            day >= PLAN_CHECKBOX_FROM,
+        )
 
     def _price(self, group: FilerGroup, day: date) -> Decimal:
         cache_key = (group.issuer.cik, day.toordinal())
@@ -192,10 +228,18 @@ class Generator:
         price = group.issuer.base_price
         fund = group.primary.is_entity
         common = group.issuer.common_title
-        low, high = (1_000_000, 20_000_000) if fund else (20_000, 600_000) if group.primary.is_officer else (5_000, 120_000)
+        low, high = (
+            (1_000_000, 20_000_000)
+            if fund
+            else (20_000, 600_000)
+            if group.primary.is_officer
+            else (5_000, 120_000)
+        )
         self._put((g, "non_derivative", common, "D", None, None), Decimal(rng.randint(low, high)))
         for vehicle in group.vehicles:
-            self._put((g, "non_derivative", common, vehicle, None, None), Decimal(rng.randint(low // 4, high // 4)))
+            self._put(
+                (g, "non_derivative", common, vehicle, None, None), Decimal(rng.randint(low // 4, high // 4))
+            )
 
         def expiry(years: int) -> date:
             return date(day.year + rng.randint(1, years), rng.randint(1, 12), rng.randint(1, 28))
@@ -204,18 +248,32 @@ class Generator:
             return (price * Decimal(str(round(rng.uniform(lo, hi), 3)))).quantize(Decimal("0.01"))
 
         if fund:
-            self._put((g, "derivative", WARRANT, "D", strike(0.5, 1.3), expiry(6)), Decimal(rng.randint(50_000, 900_000)))
+            self._put(
+                (g, "derivative", WARRANT, "D", strike(0.5, 1.3), expiry(6)),
+                Decimal(rng.randint(50_000, 900_000)),
+            )
             self._put((g, "derivative", PREFERRED, "D", None, None), Decimal(rng.randint(100_000, 2_000_000)))
             if rng.random() < 0.6:
-                self._put((g, "derivative", PUT, "D", strike(0.6, 0.9), expiry(2)), Decimal(rng.randint(10_000, 200_000)))
+                self._put(
+                    (g, "derivative", PUT, "D", strike(0.6, 0.9), expiry(2)),
+                    Decimal(rng.randint(10_000, 200_000)),
+                )
             if rng.random() < 0.5:
-                self._put((g, "derivative", NOTE, "D", strike(0.8, 1.5), expiry(5)), Decimal(rng.randint(10, 100) * 100_000))
+                self._put(
+                    (g, "derivative", NOTE, "D", strike(0.8, 1.5), expiry(5)),
+                    Decimal(rng.randint(10, 100) * 100_000),
+                )
             return
         for _ in range(rng.randint(1, 2)):
-            self._put((g, "derivative", OPTION, "D", strike(0.3, 1.2), expiry(9)), Decimal(rng.randint(5_000, 250_000)))
+            self._put(
+                (g, "derivative", OPTION, "D", strike(0.3, 1.2), expiry(9)),
+                Decimal(rng.randint(5_000, 250_000)),
+            )
         self._put((g, "derivative", RSU, "D", None, None), Decimal(rng.randint(2_000, 90_000)))
         if group.primary.is_officer and rng.random() < 0.3:
-            self._put((g, "derivative", SAR, "D", strike(0.5, 0.9), expiry(7)), Decimal(rng.randint(5_000, 60_000)))
+            self._put(
+                (g, "derivative", SAR, "D", strike(0.5, 0.9), expiry(7)), Decimal(rng.randint(5_000, 60_000))
+            )
 
     def _holdings(self, group: FilerGroup, *, only_vehicles: bool) -> list[Spec]:
         keys = sorted(self.state.keys.get(group.key, ()), key=str)
@@ -226,9 +284,16 @@ class Generator:
                 continue
             if only_vehicles and (table != "non_derivative" or nature == "D"):
                 continue
-            spec = Spec(table=table, title=title, nature=None if nature == "D" else nature, is_holding=True,  # type: ignore[arg-type]
-                        conv_price=conv, expiration=expiration, by_value=title == NOTE,
-                        underlying_title=group.issuer.common_title if table == "derivative" else None)
+            spec = Spec(
+                table=table,
+                title=title,
+                nature=None if nature == "D" else nature,
+                is_holding=True,  # type: ignore[arg-type]
+                conv_price=conv,
+                expiration=expiration,
+                by_value=title == NOTE,
+                underlying_title=group.issuer.common_title if table == "derivative" else None,
+            )
             if table == "derivative":
                 activity._derivative_terms(spec, self.day)
             out.append(spec)
@@ -241,9 +306,19 @@ class Generator:
         self.state.sequences[key] = seq + 1
         return f"{prefix}-{filed.year % 100:02d}-{seq:06d}"
 
-    def _assemble(self, group: FilerGroup, form: FormType, specs: list[Spec], *, period: date, tx_day: date,
-                  no_securities: bool = False, due: date | None = None, original: date | None = None,
-                  snapshot: dict[PositionKey, Decimal | None] | None = None) -> Filing:
+    def _assemble(
+        self,
+        group: FilerGroup,
+        form: FormType,
+        specs: list[Spec],
+        *,
+        period: date,
+        tx_day: date,
+        no_securities: bool = False,
+        due: date | None = None,
+        original: date | None = None,
+        snapshot: dict[PositionKey, Decimal | None] | None = None,
+    ) -> Filing:
         rng = self.rng
         late = rng.random() < self.rates[3]
         if form == "4/A":
@@ -255,9 +330,14 @@ class Generator:
                     if not spec.is_holding and spec.timeliness is None and rng.random() < 0.5:
                         spec.timeliness = "L"
         else:
-            filed = _business_day_on_or_before(due - timedelta(days=rng.randint(0, 20))) if due else \
-                business_days_after(tx_day, rng.choice((1, 1, 2)))
-        filed_at = datetime.combine(filed, time(rng.randint(6, 21), rng.randint(0, 59), rng.randint(0, 59)), NEW_YORK)
+            filed = (
+                _business_day_on_or_before(due - timedelta(days=rng.randint(0, 20)))
+                if due
+                else business_days_after(tx_day, rng.choice((1, 1, 2)))
+            )
+        filed_at = datetime.combine(
+            filed, time(rng.randint(6, 21), rng.randint(0, 59), rng.randint(0, 59)), NEW_YORK
+        )
         checkbox = form[0] in "45" and filed >= PLAN_CHECKBOX_FROM
         aff = any(s.plan is True for s in specs) if checkbox else None
         keys = {s.key(group.key) for s in specs}
@@ -265,8 +345,12 @@ class Generator:
         rows, footnotes = build_rows(specs, self.state.positions, group.key, aff)
         if form.startswith("3"):
             # Form 3 Table II has no "owned following" column: the underlying amount is the holding.
-            rows = tuple(r.model_copy(update={"shares_owned_following": None, "value_owned_following": None})
-                         if r.table == "derivative" else r for r in rows)
+            rows = tuple(
+                r.model_copy(update={"shares_owned_following": None, "value_owned_following": None})
+                if r.table == "derivative"
+                else r
+                for r in rows
+            )
         for key in keys:
             self.state.keys.setdefault(group.key, set()).add(key)
         issuer = group.issuer
@@ -280,9 +364,14 @@ class Generator:
             form_type=form,
             accession_number=self._accession(group, filed),
             content_sha256=PLACEHOLDER_SHA256,
-            schema_version="X0306" if filed < PLAN_CHECKBOX_FROM else "X0407" if filed.year == 2023 else "X0508",
+            schema_version="X0306"
+            if filed < PLAN_CHECKBOX_FROM
+            else "X0407"
+            if filed.year == 2023
+            else "X0508",
             period_of_report=min((r.transaction_date for r in rows if r.transaction_date), default=period)
-            if form == "4" else period,
+            if form == "4"
+            else period,
             date_of_original_submission=original,
             filed_at=filed_at,
             filing_date=filed,
@@ -321,9 +410,17 @@ def default_universe(seed: int, n: int) -> Universe:
     return Universe(seed, n_issuers=max(8, min(400, n // 60)))
 
 
-def generate(seed: int, n: int, *, universe: Universe | None = None, per_day: int | None = None,
-             amendment_rate: float = 0.04, form3_rate: float = 0.3, form5_rate: float = 0.03,
-             late_rate: float = 0.05) -> Iterator[Filing]:
+def generate(
+    seed: int,
+    n: int,
+    *,
+    universe: Universe | None = None,
+    per_day: int | None = None,
+    amendment_rate: float = 0.04,
+    form3_rate: float = 0.3,
+    form5_rate: float = 0.03,
+    late_rate: float = 0.05,
+) -> Iterator[Filing]:
     """Yield ``n`` synthetic filings, deterministic for a given seed and arguments.
 
     Args:
@@ -337,10 +434,25 @@ def generate(seed: int, n: int, *, universe: Universe | None = None, per_day: in
         late_rate: share of filings filed after the two-business-day deadline.
     """
     universe = universe or default_universe(seed, n)
-    engine = Generator(seed, universe, per_day=per_day or max(1, n // 750), amendment_rate=amendment_rate,
-                       form3_rate=form3_rate, form5_rate=form5_rate, late_rate=late_rate)
+    engine = Generator(
+        seed,
+        universe,
+        per_day=per_day or max(1, n // 750),
+        amendment_rate=amendment_rate,
+        form3_rate=form3_rate,
+        form5_rate=form5_rate,
+        late_rate=late_rate,
+    )
     for _ in range(n):
         yield engine.next_filing()
 
 
-__all__ = ["NEW_YORK", "PLACEHOLDER_SHA256", "PLAN_CHECKBOX_FROM", "Generator", "Universe", "default_universe", "generate"]
+__all__ = [
+    "NEW_YORK",
+    "PLACEHOLDER_SHA256",
+    "PLAN_CHECKBOX_FROM",
+    "Generator",
+    "Universe",
+    "default_universe",
+    "generate",
+]

@@ -36,19 +36,38 @@ class _Page:
         self.out: list[str] = []
 
     def sups(self, row: Row, field: str) -> str:
-        return "".join(f'<span class="FootnoteData"><sup>({self.ids[t]})</sup></span>' for t in row.footnotes.get(field, ()))
+        return "".join(
+            f'<span class="FootnoteData"><sup>({self.ids[t]})</sup></span>'
+            for t in row.footnotes.get(field, ())
+        )
 
-    def cell(self, value: str, row: Row | None = None, field: str = "", *, cls: str = "FormData",
-             align: str = "center", dollar: bool = False) -> str:
+    def cell(
+        self,
+        value: str,
+        row: Row | None = None,
+        field: str = "",
+        *,
+        cls: str = "FormData",
+        align: str = "center",
+        dollar: bool = False,
+    ) -> str:
         sups = self.sups(row, field) if row is not None and field else ""
         if not value and not sups:
             return f'<td align="{align}"></td>'
         if not value:
             # A footnote-only value: EDGAR leaves an empty data span before the superscript.
             return f'<td align="{align}">\n<span class="{cls}">\n            </span>{sups}\n</td>'
-        money = f'<span class="{"SmallFormText" if cls == "SmallFormData" else "FormText"}">$</span>' if dollar else ""
+        money = (
+            f'<span class="{"SmallFormText" if cls == "SmallFormData" else "FormText"}">$</span>'
+            if dollar
+            else ""
+        )
         body = f'{money}<span class="{cls}">{value}</span>{sups}'
-        return f'<td align="{align}">{body}</td>' if not (money or sups) else f'<td align="{align}">\n{body}\n</td>'
+        return (
+            f'<td align="{align}">{body}</td>'
+            if not (money or sups)
+            else f'<td align="{align}">\n{body}\n</td>'
+        )
 
     def code(self, row: Row, cls: str) -> str:
         if row.transaction_code is None:
@@ -61,62 +80,93 @@ class _Page:
     def table1_row(self, row: Row) -> str:
         f = self.form
         if f == "3":
-            cells = [self.cell(_esc(row.security_title), row, "security_title", align="left"),
-                     self.cell(_num(row.shares_owned_following), row, "shares_owned_following"),
-                     self.cell(row.direct_indirect or "", row, "direct_indirect"),
-                     self.cell(_esc(row.nature_of_ownership), row, "nature_of_ownership", align="left")]
+            cells = [
+                self.cell(_esc(row.security_title), row, "security_title", align="left"),
+                self.cell(_num(row.shares_owned_following), row, "shares_owned_following"),
+                self.cell(row.direct_indirect or "", row, "direct_indirect"),
+                self.cell(_esc(row.nature_of_ownership), row, "nature_of_ownership", align="left"),
+            ]
             return "<tr>\n" + "\n".join(cells) + "\n</tr>"
         code_cls = "FormData" if f == "5" else "SmallFormData"
-        cells = [self.cell(_esc(row.security_title), row, "security_title", align="left"),
-                 self.cell(_day(row.transaction_date), row, "transaction_date"),
-                 self.cell(_day(row.deemed_execution_date), row, "deemed_execution_date"),
-                 self.code(row, code_cls)]
+        cells = [
+            self.cell(_esc(row.security_title), row, "security_title", align="left"),
+            self.cell(_day(row.transaction_date), row, "transaction_date"),
+            self.cell(_day(row.deemed_execution_date), row, "deemed_execution_date"),
+            self.code(row, code_cls),
+        ]
         if f == "4":
             cells.append(self.cell("V" if row.timeliness == "E" else "", cls="SmallFormData"))
         price = "" if row.price_per_share is None else _num(row.price_per_share)
-        cells += [self.cell(_num(row.shares), row, "shares"),
-                  self.cell(row.acquired_disposed or "", row, "acquired_disposed"),
-                  self.cell(price, row, "price_per_share", dollar=bool(price)),
-                  self.cell(_num(row.shares_owned_following), row, "shares_owned_following"),
-                  self.cell(row.direct_indirect or "", row, "direct_indirect"),
-                  self.cell(_esc(row.nature_of_ownership), row, "nature_of_ownership", align="left")]
+        cells += [
+            self.cell(_num(row.shares), row, "shares"),
+            self.cell(row.acquired_disposed or "", row, "acquired_disposed"),
+            self.cell(price, row, "price_per_share", dollar=bool(price)),
+            self.cell(_num(row.shares_owned_following), row, "shares_owned_following"),
+            self.cell(row.direct_indirect or "", row, "direct_indirect"),
+            self.cell(_esc(row.nature_of_ownership), row, "nature_of_ownership", align="left"),
+        ]
         return "<tr>\n" + "\n".join(cells) + "\n</tr>"
 
     def table2_row(self, row: Row) -> str:
         f, s = self.form, "SmallFormData"
         conv = _num(row.conversion_or_exercise_price)
-        conv_cell = self.cell(conv, row, "conversion_or_exercise_price", cls=s if f != "3" else "FormData", dollar=bool(conv))
+        conv_cell = self.cell(
+            conv, row, "conversion_or_exercise_price", cls=s if f != "3" else "FormData", dollar=bool(conv)
+        )
         under = _num(row.underlying_shares if row.underlying_shares is not None else row.underlying_value)
-        following = _num(row.shares_owned_following if row.shares_owned_following is not None else row.value_owned_following)
+        following = _num(
+            row.shares_owned_following
+            if row.shares_owned_following is not None
+            else row.value_owned_following
+        )
         if f == "3":
-            cells = [self.cell(_esc(row.security_title), row, "security_title", align="left"),
-                     self.cell(_day(row.exercise_date), row, "exercise_date", cls=s),
-                     self.cell(_day(row.expiration_date), row, "expiration_date", cls=s),
-                     self.cell(_esc(row.underlying_security_title), row, "underlying_security_title"),
-                     self.cell(under, row, "underlying_shares"), conv_cell,
-                     self.cell(row.direct_indirect or "", row, "direct_indirect"),
-                     self.cell(_esc(row.nature_of_ownership), row, "nature_of_ownership", align="left")]
+            cells = [
+                self.cell(_esc(row.security_title), row, "security_title", align="left"),
+                self.cell(_day(row.exercise_date), row, "exercise_date", cls=s),
+                self.cell(_day(row.expiration_date), row, "expiration_date", cls=s),
+                self.cell(_esc(row.underlying_security_title), row, "underlying_security_title"),
+                self.cell(under, row, "underlying_shares"),
+                conv_cell,
+                self.cell(row.direct_indirect or "", row, "direct_indirect"),
+                self.cell(_esc(row.nature_of_ownership), row, "nature_of_ownership", align="left"),
+            ]
             return "<tr>\n" + "\n".join(cells) + "\n</tr>"
         amount = _num(row.shares if row.shares is not None else row.total_value)
         field = "shares" if row.shares is not None or row.total_value is None else "total_value"
-        a_cell = self.cell(amount if row.acquired_disposed == "A" else "", row if row.acquired_disposed == "A" else None, field, cls=s)
-        d_cell = self.cell(amount if row.acquired_disposed == "D" else "", row if row.acquired_disposed == "D" else None, field, cls=s)
+        a_cell = self.cell(
+            amount if row.acquired_disposed == "A" else "",
+            row if row.acquired_disposed == "A" else None,
+            field,
+            cls=s,
+        )
+        d_cell = self.cell(
+            amount if row.acquired_disposed == "D" else "",
+            row if row.acquired_disposed == "D" else None,
+            field,
+            cls=s,
+        )
         price = "" if row.price_per_share is None else _num(row.price_per_share)
-        cells = [self.cell(_esc(row.security_title), row, "security_title", cls=s, align="left"), conv_cell,
-                 self.cell(_day(row.transaction_date), row, "transaction_date", cls=s),
-                 self.cell(_day(row.deemed_execution_date), row, "deemed_execution_date", cls=s),
-                 self.code(row, s)]
+        cells = [
+            self.cell(_esc(row.security_title), row, "security_title", cls=s, align="left"),
+            conv_cell,
+            self.cell(_day(row.transaction_date), row, "transaction_date", cls=s),
+            self.cell(_day(row.deemed_execution_date), row, "deemed_execution_date", cls=s),
+            self.code(row, s),
+        ]
         if f == "4":
             cells.append(self.cell("V" if row.timeliness == "E" else "", cls=s))
-        cells += [a_cell, d_cell,
-                  self.cell(_day(row.exercise_date), row, "exercise_date", cls=s),
-                  self.cell(_day(row.expiration_date), row, "expiration_date", cls=s),
-                  self.cell(_esc(row.underlying_security_title), row, "underlying_security_title", cls=s),
-                  self.cell(under, row, "underlying_shares"),
-                  self.cell(price, row, "price_per_share", cls=s, dollar=bool(price)),
-                  self.cell(following, row, "shares_owned_following", cls=s),
-                  self.cell(row.direct_indirect or "", row, "direct_indirect", cls=s),
-                  self.cell(_esc(row.nature_of_ownership), row, "nature_of_ownership", cls=s, align="left")]
+        cells += [
+            a_cell,
+            d_cell,
+            self.cell(_day(row.exercise_date), row, "exercise_date", cls=s),
+            self.cell(_day(row.expiration_date), row, "expiration_date", cls=s),
+            self.cell(_esc(row.underlying_security_title), row, "underlying_security_title", cls=s),
+            self.cell(under, row, "underlying_shares"),
+            self.cell(price, row, "price_per_share", cls=s, dollar=bool(price)),
+            self.cell(following, row, "shares_owned_following", cls=s),
+            self.cell(row.direct_indirect or "", row, "direct_indirect", cls=s),
+            self.cell(_esc(row.nature_of_ownership), row, "nature_of_ownership", cls=s, align="left"),
+        ]
         return "<tr>\n" + "\n".join(cells) + "\n</tr>"
 
     # --- page -----------------------------------------------------------------------------------------
@@ -128,12 +178,21 @@ class _Page:
         out.append(parts.head(f))
         out.append(parts.top_box(f, filing.not_subject_to_section16, filing.aff10b5_one))
         out.append(parts.owner_box(first, f))
-        out.append(parts.issuer_and_dates(filing, first, _day(filing.period_of_report),
-                                          _day(filing.date_of_original_submission)))
+        out.append(
+            parts.issuer_and_dates(
+                filing, first, _day(filing.period_of_report), _day(filing.date_of_original_submission)
+            )
+        )
         t1 = [self.table1_row(r) for r in filing.rows if r.table == "non_derivative"]
         t2 = [self.table2_row(r) for r in filing.rows if r.table == "derivative"]
-        out.append(parts.table1_head(f) + ("<tbody>\n" + "\n".join(t1) + "\n</tbody>\n</table>" if t1 else "</thead></table>"))
-        out.append(parts.table2_head(f) + ("<tbody>\n" + "\n".join(t2) + "\n</tbody>\n</table>" if t2 else "</thead></table>"))
+        out.append(
+            parts.table1_head(f)
+            + ("<tbody>\n" + "\n".join(t1) + "\n</tbody>\n</table>" if t1 else "</thead></table>")
+        )
+        out.append(
+            parts.table2_head(f)
+            + ("<tbody>\n" + "\n".join(t2) + "\n</tbody>\n</table>" if t2 else "</thead></table>")
+        )
         if len(filing.owners) > 1:
             out.append(self.joint(filing.owners))
         out.append(self.explanation())
@@ -142,14 +201,26 @@ class _Page:
 
     def joint(self, owners: tuple[ReportingOwner, ...]) -> str:
         cells = [f'<tr><td valign="top">\n{parts.owner_block(o)}\n</td></tr>' for o in owners]
-        return '<table width="40%" border="1" cellspacing="0" cellpadding="4">\n' + "\n".join(cells) + "\n</table>"
+        return (
+            '<table width="40%" border="1" cellspacing="0" cellpadding="4">\n'
+            + "\n".join(cells)
+            + "\n</table>"
+        )
 
     def explanation(self) -> str:
-        rows = ['<table border="0" width="100%">', '<tr><td class="MedSmallFormText"><b>Explanation of Responses:</b></td></tr>']
-        rows += [f'<tr><td class="FootnoteData">{fid[1:]}. {_esc(text)}</td></tr>' for fid, text in self.filing.footnotes.items()]
+        rows = [
+            '<table border="0" width="100%">',
+            '<tr><td class="MedSmallFormText"><b>Explanation of Responses:</b></td></tr>',
+        ]
+        rows += [
+            f'<tr><td class="FootnoteData">{fid[1:]}. {_esc(text)}</td></tr>'
+            for fid, text in self.filing.footnotes.items()
+        ]
         if self.filing.remarks:
-            rows += ['<tr><td class="FormText"><b>Remarks:</b></td></tr>',
-                     f'<tr><td class="FootnoteData">{_esc(self.filing.remarks)}</td></tr>']
+            rows += [
+                '<tr><td class="FormText"><b>Remarks:</b></td></tr>',
+                f'<tr><td class="FootnoteData">{_esc(self.filing.remarks)}</td></tr>',
+            ]
         return "\n".join(rows) + "\n</table>"
 
 

@@ -17,8 +17,13 @@ def _address(lines: list[str], title: str, address: Address | None, phone: str |
     if address is None:
         return
     lines += ["", f"\t{title}:\t"]
-    for label, value in (("STREET 1", address.street1), ("STREET 2", address.street2), ("CITY", address.city),
-                         ("STATE", address.state), ("ZIP", address.zip_code)):
+    for label, value in (
+        ("STREET 1", address.street1),
+        ("STREET 2", address.street2),
+        ("CITY", address.city),
+        ("STATE", address.state),
+        ("ZIP", address.zip_code),
+    ):
         if value:
             tabs = "\t\t\t" if label in ("CITY", "STATE", "ZIP") else "\t\t"
             lines.append(f"\t\t{label}:{tabs}{value}")
@@ -52,17 +57,31 @@ def render_submission(filing: Filing) -> bytes:
         lines.append(f"CONFORMED PERIOD OF REPORT:\t{filing.period_of_report:%Y%m%d}")
     lines += [f"FILED AS OF DATE:\t\t{stamp}", f"DATE AS OF CHANGE:\t\t{stamp}"]
     for i, owner in enumerate(filing.owners):
-        lines += ["", "REPORTING-OWNER:\t", "", "\tOWNER DATA:\t",
-                  f"\t\tCOMPANY CONFORMED NAME:\t\t\t{owner.name}",
-                  f"\t\tCENTRAL INDEX KEY:\t\t\t{owner.cik}", "",
-                  "\tFILING VALUES:", f"\t\tFORM TYPE:\t\t{filing.form_type}", "\t\tSEC ACT:\t\t1934 Act",
-                  f"\t\tSEC FILE NUMBER:\t000-{int(filing.issuer.cik or 0) % 100_000:05d}",
-                  f"\t\tFILM NUMBER:\t\t{_film(accession, i)}"]
+        lines += [
+            "",
+            "REPORTING-OWNER:\t",
+            "",
+            "\tOWNER DATA:\t",
+            f"\t\tCOMPANY CONFORMED NAME:\t\t\t{owner.name}",
+            f"\t\tCENTRAL INDEX KEY:\t\t\t{owner.cik}",
+            "",
+            "\tFILING VALUES:",
+            f"\t\tFORM TYPE:\t\t{filing.form_type}",
+            "\t\tSEC ACT:\t\t1934 Act",
+            f"\t\tSEC FILE NUMBER:\t000-{int(filing.issuer.cik or 0) % 100_000:05d}",
+            f"\t\tFILM NUMBER:\t\t{_film(accession, i)}",
+        ]
         _address(lines, "MAIL ADDRESS", owner.address, None)
     issuer = filing.issuer
-    lines += ["", "ISSUER:\t\t", "", "\tCOMPANY DATA:\t",
-              f"\t\tCOMPANY CONFORMED NAME:\t\t\t{issuer.name or ''}",
-              f"\t\tCENTRAL INDEX KEY:\t\t\t{issuer.cik}", "\t\tSTATE OF INCORPORATION:\t\t\tDE"]
+    lines += [
+        "",
+        "ISSUER:\t\t",
+        "",
+        "\tCOMPANY DATA:\t",
+        f"\t\tCOMPANY CONFORMED NAME:\t\t\t{issuer.name or ''}",
+        f"\t\tCENTRAL INDEX KEY:\t\t\t{issuer.cik}",
+        "\t\tSTATE OF INCORPORATION:\t\t\tDE",
+    ]
     lines += [
         "</SEC-HEADER>",
         "<DOCUMENT>",

@@ -69,8 +69,14 @@ def _owner(doc: _Doc, owner: ReportingOwner) -> None:
     if owner.address is not None:
         a = owner.address
         doc.line(_I2, "<reportingOwnerAddress>")
-        for tag, value in (("Street1", a.street1), ("Street2", a.street2), ("City", a.city), ("State", a.state),
-                           ("ZipCode", a.zip_code), ("StateDescription", a.state_description)):
+        for tag, value in (
+            ("Street1", a.street1),
+            ("Street2", a.street2),
+            ("City", a.city),
+            ("State", a.state),
+            ("ZipCode", a.zip_code),
+            ("StateDescription", a.state_description),
+        ):
             doc.line(_I3, f"<rptOwner{tag}>{escape(value or '')}</rptOwner{tag}>")
         doc.line(_I2, "</reportingOwnerAddress>")
     doc.line(_I2, "<reportingOwnerRelationship>")
@@ -114,17 +120,23 @@ def _amounts(doc: _Doc, row: Row) -> None:
 
 
 def _post_and_nature(doc: _Doc, row: Row) -> None:
-    if row.shares_owned_following is None and row.value_owned_following is None and not row.footnotes.get(
-        "shares_owned_following"
+    if (
+        row.shares_owned_following is None
+        and row.value_owned_following is None
+        and not row.footnotes.get("shares_owned_following")
     ):
         # Form 3 derivative holdings: the underlying amount is the holding, no post-transaction amounts.
         _nature(doc, row)
         return
     doc.line(_I3, "<postTransactionAmounts>")
     if row.value_owned_following is not None:
-        doc.valued("valueOwnedFollowingTransaction", row.value_owned_following, row, "value_owned_following", _I4)
+        doc.valued(
+            "valueOwnedFollowingTransaction", row.value_owned_following, row, "value_owned_following", _I4
+        )
     else:
-        doc.valued("sharesOwnedFollowingTransaction", row.shares_owned_following, row, "shares_owned_following", _I4)
+        doc.valued(
+            "sharesOwnedFollowingTransaction", row.shares_owned_following, row, "shares_owned_following", _I4
+        )
     doc.line(_I3, "</postTransactionAmounts>")
     _nature(doc, row)
 
@@ -143,7 +155,13 @@ def _row(doc: _Doc, row: Row) -> None:
     doc.line(_I2, f"<{tag}>")
     doc.valued("securityTitle", row.security_title, row, "security_title", _I3)
     if derivative:
-        doc.valued("conversionOrExercisePrice", row.conversion_or_exercise_price, row, "conversion_or_exercise_price", _I3)
+        doc.valued(
+            "conversionOrExercisePrice",
+            row.conversion_or_exercise_price,
+            row,
+            "conversion_or_exercise_price",
+            _I3,
+        )
     if not row.is_holding:
         doc.valued("transactionDate", row.transaction_date, row, "transaction_date", _I3)
         if row.deemed_execution_date or row.footnotes.get("deemed_execution_date"):
@@ -154,7 +172,9 @@ def _row(doc: _Doc, row: Row) -> None:
         doc.valued("exerciseDate", row.exercise_date, row, "exercise_date", _I3)
         doc.valued("expirationDate", row.expiration_date, row, "expiration_date", _I3)
         doc.line(_I3, "<underlyingSecurity>")
-        doc.valued("underlyingSecurityTitle", row.underlying_security_title, row, "underlying_security_title", _I4)
+        doc.valued(
+            "underlyingSecurityTitle", row.underlying_security_title, row, "underlying_security_title", _I4
+        )
         if row.underlying_value is not None or row.footnotes.get("underlying_value"):
             doc.valued("underlyingSecurityValue", row.underlying_value, row, "underlying_value", _I4)
         else:
@@ -183,9 +203,13 @@ def render_xml_text(filing: Filing) -> str:
     doc.line(_I1, f"<documentType>{filing.form_type}</documentType>")
     doc.line(_I1, f"<periodOfReport>{filing.period_of_report}</periodOfReport>")
     if filing.date_of_original_submission:
-        doc.line(_I1, f"<dateOfOriginalSubmission>{filing.date_of_original_submission}</dateOfOriginalSubmission>")
+        doc.line(
+            _I1, f"<dateOfOriginalSubmission>{filing.date_of_original_submission}</dateOfOriginalSubmission>"
+        )
     if filing.not_subject_to_section16 is not None:
-        doc.line(_I1, f"<notSubjectToSection16>{doc.flag(filing.not_subject_to_section16)}</notSubjectToSection16>")
+        doc.line(
+            _I1, f"<notSubjectToSection16>{doc.flag(filing.not_subject_to_section16)}</notSubjectToSection16>"
+        )
     if filing.no_securities_owned is not None:
         doc.line(_I1, f"<noSecuritiesOwned>{doc.flag(filing.no_securities_owned)}</noSecuritiesOwned>")
     if filing.form_type.startswith("5"):

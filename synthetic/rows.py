@@ -120,7 +120,9 @@ def build_rows(
     Raises:
         ValueError: a disposal bigger than the position, i.e. a bug in the generator.
     """
-    ordered = [s for s in specs if s.table == "non_derivative"] + [s for s in specs if s.table == "derivative"]
+    ordered = [s for s in specs if s.table == "non_derivative"] + [
+        s for s in specs if s.table == "derivative"
+    ]
     rows: list[Row] = []
     ids: dict[str, str] = {}
     counters = {"non_derivative": 0, "derivative": 0}
@@ -145,7 +147,15 @@ def build_rows(
             for text in texts:
                 ids.setdefault(text, f"F{len(ids) + 1}")
         # Holdings are no trades: the checkbox says nothing about them (as the parsers read it).
-        plan = True if spec.plan is True else False if spec.plan is False else None if spec.is_holding else aff10b5_one
+        plan = (
+            True
+            if spec.plan is True
+            else False
+            if spec.plan is False
+            else None
+            if spec.is_holding
+            else aff10b5_one
+        )
         rows.append(_row(spec, counters[spec.table], following, notes, plan))
         counters[spec.table] += 1
     return tuple(rows), {fid: text for text, fid in ids.items()}
@@ -183,11 +193,21 @@ def _row(
         expiration_date=spec.expiration if derivative else None,
         underlying_security_title=spec.underlying_title if derivative else None,
         underlying_shares=underlying if derivative and not spec.by_value else None,
-        underlying_value=(spec.amount if not holding else following) if derivative and spec.by_value else None,
+        underlying_value=(spec.amount if not holding else following)
+        if derivative and spec.by_value
+        else None,
         footnotes=notes,
         plan_10b5_1=plan,
         plan_adoption_date=spec.plan_adopted if spec.plan is True else None,
     )
 
 
-__all__ = ["DERIVATIVE_FIELDS", "NON_DERIVATIVE_FIELDS", "NOT_PLAN_TEXT", "PositionKey", "Spec", "build_rows", "plan_text"]
+__all__ = [
+    "DERIVATIVE_FIELDS",
+    "NON_DERIVATIVE_FIELDS",
+    "NOT_PLAN_TEXT",
+    "PositionKey",
+    "Spec",
+    "build_rows",
+    "plan_text",
+]

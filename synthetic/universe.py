@@ -156,7 +156,11 @@ class Universe:
         street = f"{rng.randint(1, 9999)} {rng.choice(_STREETS)}"
         if care_of:
             return Address(
-                street1=f"C/O {care_of.upper()}"[:40].rstrip(" ,"), street2=street, city=city, state=state, zip_code=zip_code
+                street1=f"C/O {care_of.upper()}"[:40].rstrip(" ,"),
+                street2=street,
+                city=city,
+                state=state,
+                zip_code=zip_code,
             )
         return Address(street1=street, city=city, state=state, zip_code=zip_code)
 
@@ -209,8 +213,12 @@ class Universe:
                 other_text="Former Officer" if role == "other" else None,
                 signer=self._signer(rng, display),
             )
-            vehicles = rng.sample(("By Trust", "By Spouse", "By LLC", "By Family Trust", "By GRAT"), rng.randint(0, 2))
-            groups.append(FilerGroup(key=insider.cik, issuer=issuer, owners=(insider,), vehicles=tuple(vehicles)))
+            vehicles = rng.sample(
+                ("By Trust", "By Spouse", "By LLC", "By Family Trust", "By GRAT"), rng.randint(0, 2)
+            )
+            groups.append(
+                FilerGroup(key=insider.cik, issuer=issuer, owners=(insider,), vehicles=tuple(vehicles))
+            )
         if rng.random() < 0.6:
             groups.append(self._fund_group(rng, issuer, used_ciks, used_names))
         return groups
@@ -259,7 +267,10 @@ class Universe:
         for i, owner in enumerate(owners):
             owners[i] = Insider(**{**owner.__dict__, "signer": f"/s/ {owner.name.title()}"})
         return FilerGroup(
-            key="+".join(o.cik for o in owners), issuer=issuer, owners=tuple(owners), vehicles=(f"By {fund.name}",)
+            key="+".join(o.cik for o in owners),
+            issuer=issuer,
+            owners=tuple(owners),
+            vehicles=(f"By {fund.name}",),
         )
 
 

@@ -20,7 +20,10 @@ _HEADER_ONLY = {"accession_number", "filed_at", "filing_date"}
 def _rendered_row(row: Row) -> Row:
     """A row as the HTML/text tables show it: one amount column, one following column, no line form type."""
     notes = dict(row.footnotes)
-    update: dict[str, Any] = {"transaction_form_type": None, "timeliness": "E" if row.timeliness == "E" else None}
+    update: dict[str, Any] = {
+        "transaction_form_type": None,
+        "timeliness": "E" if row.timeliness == "E" else None,
+    }
     if row.total_value is not None:
         update |= {"shares": row.total_value, "total_value": None}
         if "total_value" in notes:
@@ -34,9 +37,17 @@ def _rendered_row(row: Row) -> Row:
 
 
 def _plain_owner(owner: ReportingOwner, *, keep_cik: bool) -> ReportingOwner:
-    return owner.model_copy(update={"is_director": False, "is_officer": False, "is_ten_percent_owner": False,
-                                    "is_other": False, "officer_title": None, "other_text": None,
-                                    "cik": owner.cik if keep_cik else None})
+    return owner.model_copy(
+        update={
+            "is_director": False,
+            "is_officer": False,
+            "is_ten_percent_owner": False,
+            "is_other": False,
+            "officer_title": None,
+            "other_text": None,
+            "cik": owner.cik if keep_cik else None,
+        }
+    )
 
 
 def view(filing: Filing, fmt: SourceFormat) -> dict[str, Any]:
@@ -56,8 +67,11 @@ def view(filing: Filing, fmt: SourceFormat) -> dict[str, Any]:
     if filing.form_type.startswith("3"):
         update["not_subject_to_section16"] = None
     if text:
-        update |= {"issuer": filing.issuer.model_copy(update={"cik": ""}), "not_subject_to_section16": None,
-                   "signatures": filing.signatures[:1]}
+        update |= {
+            "issuer": filing.issuer.model_copy(update={"cik": ""}),
+            "not_subject_to_section16": None,
+            "signatures": filing.signatures[:1],
+        }
     return filing.model_copy(update=update).model_dump(exclude=exclude)
 
 

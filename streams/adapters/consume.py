@@ -7,10 +7,16 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from streams.config.settings import Settings
 
 
-async def read_all(settings: Settings, topic: str, timeout: float = 30.0) -> list[ConsumerRecord[bytes, bytes]]:
+async def read_all(
+    settings: Settings, topic: str, timeout: float = 30.0
+) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of ``topic`` up to the end offsets seen at the start, in partition order."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                                enable_auto_commit=False, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
@@ -28,7 +34,9 @@ async def read_all(settings: Settings, topic: str, timeout: float = 30.0) -> lis
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=int(timeout * 1000))
             if not batch:
-                raise TimeoutError(f"no records from {topic} within {timeout}s; still waiting on {sorted(remaining)}")
+                raise TimeoutError(
+                    f"no records from {topic} within {timeout}s; still waiting on {sorted(remaining)}"
+                )
             for tp, records in batch.items():
                 out.extend(r for r in records if r.offset < end[tp])
                 if records and records[-1].offset >= end[tp] - 1:

@@ -35,22 +35,33 @@ class GroupLag:
         return sum(p.lag for p in self.partitions)
 
     def to_dict(self) -> dict[str, object]:
-        return {"group": self.group, "partitions": [asdict(p) for p in self.partitions], "total_lag": self.total_lag}
+        return {
+            "group": self.group,
+            "partitions": [asdict(p) for p in self.partitions],
+            "total_lag": self.total_lag,
+        }
 
 
-async def group_lag(settings: Settings, topics: list[str] | None = None, group: str | None = None) -> GroupLag:
+async def group_lag(
+    settings: Settings, topics: list[str] | None = None, group: str | None = None
+) -> GroupLag:
     """Lag of ``group`` (default: the worker's, ``FORM4_APP_ID``) on the source topics."""
     group = group or settings.app_id
     topics = topics or [settings.topic_raw, settings.topic_parsed]
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False
+    )
     await admin.start()
     await consumer.start()
     try:
         meta = await admin.describe_topics(topics)
-        tps = [TopicPartition(t["topic"], p["partition"]) for t in meta if not t.get("error_code")
-               for p in t["partitions"]]
+        tps = [
+            TopicPartition(t["topic"], p["partition"])
+            for t in meta
+            if not t.get("error_code")
+            for p in t["partitions"]
+        ]
         committed = await admin.list_consumer_group_offsets(group, partitions=tps) if tps else {}
         end = await consumer.end_offsets(tps) if tps else {}
         begin = await consumer.beginning_offsets(tps) if tps else {}

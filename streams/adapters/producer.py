@@ -33,7 +33,9 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
     """Files under the given paths (directories walked recursively, sorted)."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FILING_SUFFIXES)
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FILING_SUFFIXES
+            )
         else:
             yield path
 

@@ -69,8 +69,10 @@ async def ensure_topics(
         limit = {"max.message.bytes": str(message_limit(settings))}
         if compact:
             limit["cleanup.policy"] = "compact"
-        new = [NewTopic(n, settings.topic_partitions, settings.topic_replication, topic_configs=limit)
-               for n in missing]
+        new = [
+            NewTopic(n, settings.topic_partitions, settings.topic_replication, topic_configs=limit)
+            for n in missing
+        ]
         response = await admin.create_topics(new)
         created: list[str] = []
         for entry in response.topic_errors:

@@ -14,16 +14,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 from prometheus_client import Counter
-from pydantic import BaseModel, ConfigDict, Field
 
-from streams.config.subscribers import WebhookSubscriber
-from streams.domain.records import WEBHOOK_DEAD_LETTER_SCHEMA, WebhookDeadLetter
 from streams.config.settings import Settings
+from streams.config.subscribers import WebhookSubscriber
+from streams.domain.records import WebhookDeadLetter
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +30,12 @@ EVENT_ID_HEADER = "Form4-Event-Id"
 #: Client errors that may pass on a later attempt; any other 4xx is the receiver refusing for good.
 _RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 
-webhook_attempts = Counter("form4_webhook_attempts", "Webhook POST attempts, by subscriber and result",
-                           ["subscriber", "result"])
-webhook_deliveries = Counter("form4_webhook_deliveries", "Alerts handed to a webhook subscriber, by outcome",
-                             ["subscriber", "outcome"])
+webhook_attempts = Counter(
+    "form4_webhook_attempts", "Webhook POST attempts, by subscriber and result", ["subscriber", "result"]
+)
+webhook_deliveries = Counter(
+    "form4_webhook_deliveries", "Alerts handed to a webhook subscriber, by outcome", ["subscriber", "outcome"]
+)
 
 
 def _key(secret: str | bytes) -> bytes:
@@ -48,8 +48,9 @@ def sign(secret: str | bytes, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={mac}"
 
 
-def verify_signature(secret: str | bytes, header: str | None, body: bytes, tolerance: float = 300.0,
-                     now: float | None = None) -> bool:
+def verify_signature(
+    secret: str | bytes, header: str | None, body: bytes, tolerance: float = 300.0, now: float | None = None
+) -> bool:
     """Whether ``header`` is a valid ``Form4-Signature`` of the raw request ``body``.
 
     Args:
@@ -95,8 +96,9 @@ class Delivery:
     last_status: int | None = None
 
 
-async def post_once(session: aiohttp.ClientSession, sub: WebhookSubscriber, body: bytes, alert_id: str,
-                    timeout: float) -> tuple[bool, bool, str, int | None]:
+async def post_once(
+    session: aiohttp.ClientSession, sub: WebhookSubscriber, body: bytes, alert_id: str, timeout: float
+) -> tuple[bool, bool, str, int | None]:
     """One signed POST; returns (accepted, worth retrying, error text, HTTP status)."""
     headers = {
         "Content-Type": "application/json",
@@ -105,43 +107,63 @@ async def post_once(session: aiohttp.ClientSession, sub: WebhookSubscriber, body
         "User-Agent": "form4-stream-webhooks/1",
     }
     try:
-        async with session.post(sub.url, data=body, headers=headers,
-                                timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+        async with session.post(
+            sub.url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+        ) as response:
             await response.read()
             if 200 <= response.status < 300:
                 return True, False, "", response.status
             retry = response.status >= 500 or response.status in _RETRYABLE_4XX
             return False, retry, f"HTTP {response.status} {response.reason or ''}".strip(), response.status
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return False, True, f"timeout after {timeout:g}s", None
     except aiohttp.ClientError as exc:
         return False, True, f"{type(exc).__name__}: {exc}", None
 
 
-async def deliver(session: aiohttp.ClientSession, sub: WebhookSubscriber, body: bytes, alert_id: str,
-                  settings: Settings, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Delivery:
+async def deliver(
+    session: aiohttp.ClientSession,
+    sub: WebhookSubscriber,
+    body: bytes,
+    alert_id: str,
+    settings: Settings,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Delivery:
     """POST until accepted, a permanent refusal, or ``webhook_max_attempts`` attempts."""
     attempt, error, status = 0, "", None
     while attempt < settings.webhook_max_attempts:
         if attempt:
-            await sleep(backoff_delay(attempt, settings.webhook_backoff_seconds,
-                                      settings.webhook_backoff_cap_seconds))
+            await sleep(
+                backoff_delay(attempt, settings.webhook_backoff_seconds, settings.webhook_backoff_cap_seconds)
+            )
         attempt += 1
-        ok, retry, error, status = await post_once(session, sub, body, alert_id,
-                                                   settings.webhook_timeout_seconds)
+        ok, retry, error, status = await post_once(
+            session, sub, body, alert_id, settings.webhook_timeout_seconds
+        )
         webhook_attempts.labels(sub.label, "ok" if ok else "error").inc()
         if ok:
             return Delivery(sub, True, attempt, last_status=status)
-        log.warning("webhook %s attempt %d/%d for alert %s failed: %s", sub.label, attempt,
-                    settings.webhook_max_attempts, alert_id, error,
-                    extra={"alert_id": alert_id, "subscriber": sub.label, "attempt": attempt})
+        log.warning(
+            "webhook %s attempt %d/%d for alert %s failed: %s",
+            sub.label,
+            attempt,
+            settings.webhook_max_attempts,
+            alert_id,
+            error,
+            extra={"alert_id": alert_id, "subscriber": sub.label, "attempt": attempt},
+        )
         if not retry:
             break
     return Delivery(sub, False, attempt, error, status)
 
 
-async def deliver_all(session: aiohttp.ClientSession, subscribers: Sequence[WebhookSubscriber],
-                      alert: Mapping[str, Any], body: bytes, settings: Settings) -> list[Delivery]:
+async def deliver_all(
+    session: aiohttp.ClientSession,
+    subscribers: Sequence[WebhookSubscriber],
+    alert: Mapping[str, Any],
+    body: bytes,
+    settings: Settings,
+) -> list[Delivery]:
     """Deliver ``alert`` to every subscriber whose filter it passes, all at the same time.
 
     Concurrent so one slow or failing subscriber delays the others by nothing but its own retries.

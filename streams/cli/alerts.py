@@ -19,9 +19,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from streams.config.settings import Settings, get_settings
 from streams.config.subscribers import AlertFilter
 from streams.domain.records import SEVERITIES
-from streams.config.settings import Settings, get_settings
 
 # aiokafka logs each failed connection attempt; our one-line error is enough.
 logging.getLogger("aiokafka").addHandler(logging.NullHandler())
@@ -40,11 +40,13 @@ def format_alert(alert: dict[str, Any]) -> str:
     retracted = alert.get("kind") == "alert_retracted"
     summary = str(alert.get("summary") or "")
     if retracted and summary.startswith("RETRACTED: "):
-        summary = summary[len("RETRACTED: "):]  # the kind column already says so
+        summary = summary[len("RETRACTED: ") :]  # the kind column already says so
     who = alert.get("ticker") or f"CIK {alert.get('issuer_cik')}"
     kind = "RETRACTED" if retracted else "ALERT"
-    return (f"{created}  {kind:<9} {str(alert.get('severity', '?')).upper():<8} "
-            f"{alert.get('rule', '?'):<19} {who:<10} {summary}")
+    return (
+        f"{created}  {kind:<9} {str(alert.get('severity', '?')).upper():<8} "
+        f"{alert.get('rule', '?'):<19} {who:<10} {summary}"
+    )
 
 
 async def _assign(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
@@ -53,22 +55,34 @@ async def _assign(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition
         await consumer._client.force_metadata_update()  # noqa: SLF001 - first metadata fetch is lazy
         partitions = consumer.partitions_for_topic(topic)
     if not partitions:
-        raise TailError(f"topic {topic!r} does not exist (is FORM4_TOPIC_ALERTS right? `form4 topics create`)")
+        raise TailError(
+            f"topic {topic!r} does not exist (is FORM4_TOPIC_ALERTS right? `form4 topics create`)"
+        )
     tps = [TopicPartition(topic, p) for p in sorted(partitions)]
     consumer.assign(tps)
     return tps
 
 
-async def tail_alerts(settings: Settings, flt: AlertFilter, emit: Callable[[dict[str, Any], bytes], None], *,
-                      from_beginning: bool = False, max_messages: int | None = None,
-                      timeout: float | None = None) -> int:
+async def tail_alerts(
+    settings: Settings,
+    flt: AlertFilter,
+    emit: Callable[[dict[str, Any], bytes], None],
+    *,
+    from_beginning: bool = False,
+    max_messages: int | None = None,
+    timeout: float | None = None,
+) -> int:
     """Emit each new alert that passes ``flt`` once; returns how many were emitted.
 
     Stops after ``max_messages`` alerts or ``timeout`` seconds, whichever comes first (never, when
     both are ``None``).
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                                enable_auto_commit=False, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
     try:
         await asyncio.wait_for(consumer.start(), timeout=30)
     except (KafkaError, OSError, TimeoutError) as exc:
@@ -97,8 +111,11 @@ async def tail_alerts(settings: Settings, flt: AlertFilter, emit: Callable[[dict
                     alert = orjson.loads(record.value)
                     alert_id = str(alert["alert_id"])
                 except (orjson.JSONDecodeError, KeyError, TypeError):
-                    click.echo(f"form4 alerts: skipped a non-alert record at {record.topic}[{record.partition}]"
-                               f"@{record.offset}", err=True)
+                    click.echo(
+                        f"form4 alerts: skipped a non-alert record at {record.topic}[{record.partition}]"
+                        f"@{record.offset}",
+                        err=True,
+                    )
                     continue
                 # At-least-once delivery may repeat an alert: show each id once per run.
                 if alert_id in seen or not flt.matches(alert):
@@ -130,9 +147,17 @@ def alerts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One form4.alert/1 JSON object a line.")
 @click.option("--max-messages", type=click.IntRange(min=1), default=None, help="Stop after N alerts.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=None, help="Stop after SECONDS.")
-def tail(ticker: tuple[str, ...], issuer: tuple[str, ...], rule: tuple[str, ...], min_severity: str | None,
-         min_value: Decimal | None, from_beginning: bool, as_json: bool, max_messages: int | None,
-         timeout: float | None) -> None:
+def tail(
+    ticker: tuple[str, ...],
+    issuer: tuple[str, ...],
+    rule: tuple[str, ...],
+    min_severity: str | None,
+    min_value: Decimal | None,
+    from_beginning: bool,
+    as_json: bool,
+    max_messages: int | None,
+    timeout: float | None,
+) -> None:
     """Print alerts as they arrive, until Ctrl-C (or --max-messages / --timeout)."""
     flt = AlertFilter(ticker=ticker, issuer=issuer, rule=rule, min_severity=min_severity, min_value=min_value)
     settings = get_settings()
@@ -146,8 +171,11 @@ def tail(ticker: tuple[str, ...], issuer: tuple[str, ...], rule: tuple[str, ...]
         where = "the beginning" if from_beginning else "now"
         click.echo(f"# {settings.topic_alerts} from {where}: {flt.describe()}", err=True)
     try:
-        asyncio.run(tail_alerts(settings, flt, emit, from_beginning=from_beginning, max_messages=max_messages,
-                                timeout=timeout))
+        asyncio.run(
+            tail_alerts(
+                settings, flt, emit, from_beginning=from_beginning, max_messages=max_messages, timeout=timeout
+            )
+        )
     except TailError as exc:
         click.echo(f"form4 alerts: {exc}", err=True)
         sys.exit(1)

@@ -18,17 +18,25 @@ from pathlib import Path
 
 import orjson
 
-from streams.localbroker.broker import LocalBroker
-from streams.localbroker.support import free_port
 from streams.adapters.consume import read_all
 from streams.adapters.lag import format_table, group_lag
 from streams.adapters.producer import iter_files
 from streams.config.settings import Settings, get_settings
+from streams.localbroker.broker import LocalBroker
+from streams.localbroker.support import free_port
 
 CORPUS_DIRS = ("xml", "submission", "html", "text", "seed")
 SHOW_ALERTS = 25
-OUR_METRICS = ("form4_filings", "form4_dead_letters", "form4_events", "form4_alerts", "form4_reconciliation",
-               "form4_positions", "form4_processing_latency", "form4_consumer_lag")
+OUR_METRICS = (
+    "form4_filings",
+    "form4_dead_letters",
+    "form4_events",
+    "form4_alerts",
+    "form4_reconciliation",
+    "form4_positions",
+    "form4_processing_latency",
+    "form4_consumer_lag",
+)
 
 
 def _say(text: str) -> None:
@@ -77,18 +85,24 @@ async def _report(settings: Settings, web_port: int) -> None:
     dlq = await read_all(settings, settings.topic_dlq)
     alerts = [orjson.loads(r.value) for r in await read_all(settings, settings.topic_alerts)]
     forms = Counter(orjson.loads(r.value)["source_format"] for r in txns)
-    _say(f"\n== transactions: {len(txns)} events on {settings.topic_transactions} "
-         f"({', '.join(f'{k} {v}' for k, v in sorted(forms.items()))})")
+    _say(
+        f"\n== transactions: {len(txns)} events on {settings.topic_transactions} "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(forms.items()))})"
+    )
     reasons = Counter(orjson.loads(r.value)["reason"] for r in dlq)
     _say(f"== dead letters: {len(dlq)} on {settings.topic_dlq}")
     for reason, count in reasons.most_common():
         _say(f"   {reason:<24}{count}")
     stats = orjson.loads(_http(f"http://127.0.0.1:{web_port}/stats")[1])
-    _say(f"== positions tracked: {stats['positions']} ({stats['positions_with_breaks']} with reconciliation "
-         f"breaks); filings applied {stats['filings_applied']}, superseded by amendments "
-         f"{stats['filings_superseded']}")
-    _say(f"== alerts: {sum(a['kind'] == 'alert_raised' for a in alerts)} raised, "
-         f"{sum(a['kind'] == 'alert_retracted' for a in alerts)} retracted")
+    _say(
+        f"== positions tracked: {stats['positions']} ({stats['positions_with_breaks']} with reconciliation "
+        f"breaks); filings applied {stats['filings_applied']}, superseded by amendments "
+        f"{stats['filings_superseded']}"
+    )
+    _say(
+        f"== alerts: {sum(a['kind'] == 'alert_raised' for a in alerts)} raised, "
+        f"{sum(a['kind'] == 'alert_retracted' for a in alerts)} retracted"
+    )
     by_rule = Counter((a["rule"], a["severity"]) for a in alerts if a["kind"] == "alert_raised")
     for (rule, severity), count in sorted(by_rule.items()):
         _say(f"   {rule:<22}{severity:<10}{count}")
@@ -111,8 +125,11 @@ async def _wait_drained(settings: Settings, timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         lag = await group_lag(settings)
-        if lag.partitions and lag.total_lag == 0 and all(p.committed is not None or p.end == 0
-                                                         for p in lag.partitions):
+        if (
+            lag.partitions
+            and lag.total_lag == 0
+            and all(p.committed is not None or p.end == 0 for p in lag.partitions)
+        ):
             return
         await asyncio.sleep(1.0)
     raise TimeoutError(f"worker did not catch up within {timeout}s")
@@ -124,25 +141,48 @@ def run_demo() -> int:
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
     web_port = free_port()
-    settings = Settings(kafka_bootstrap=f"127.0.0.1:{free_port()}", data_dir=data, web_port=web_port,
-                        app_id="form4-demo", corpus=base.corpus.resolve())
-    env = {**os.environ, "FORM4_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "FORM4_DATA_DIR": str(data),
-           "FORM4_WEB_PORT": str(web_port), "FORM4_APP_ID": settings.app_id, "FORM4_CORPUS": str(settings.corpus)}
+    settings = Settings(
+        kafka_bootstrap=f"127.0.0.1:{free_port()}",
+        data_dir=data,
+        web_port=web_port,
+        app_id="form4-demo",
+        corpus=base.corpus.resolve(),
+    )
+    env = {
+        **os.environ,
+        "FORM4_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "FORM4_DATA_DIR": str(data),
+        "FORM4_WEB_PORT": str(web_port),
+        "FORM4_APP_ID": settings.app_id,
+        "FORM4_CORPUS": str(settings.corpus),
+    }
     broker = LocalBroker(settings)
     worker: subprocess.Popen[bytes] | None = None
     log_path = data / "worker.log"
     try:
         info = broker.start()
-        _say(f"broker: Kafka {info.kafka_version} on {info.bootstrap} (started in {info.startup_seconds:.1f}s)")
+        _say(
+            f"broker: Kafka {info.kafka_version} on {info.bootstrap} (started in {info.startup_seconds:.1f}s)"
+        )
         with log_path.open("wb") as log:
-            worker = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=env, stdout=log,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "streams", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         _wait_ready(web_port, worker)
         _say(f"worker: ready on http://127.0.0.1:{web_port} (log {log_path})")
         inputs = demo_inputs(settings, data / "samples")
         files = list(iter_files(inputs))
-        pushed = subprocess.run([sys.executable, "-m", "streams", "push", "--no-progress", *map(str, inputs)],
-                                env=env, capture_output=True, text=True, check=False)
+        pushed = subprocess.run(
+            [sys.executable, "-m", "streams", "push", "--no-progress", *map(str, inputs)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         _say(f"push: {len(files)} files -> {settings.topic_raw}: {pushed.stdout.strip()}")
         asyncio.run(_wait_drained(settings))
         asyncio.run(_report(settings, web_port))

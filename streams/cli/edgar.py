@@ -63,10 +63,22 @@ def _day(ctx: click.Context, param: click.Parameter, value: datetime | None) -> 
 
 
 @edgar.command("backfill")
-@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), callback=_day,
-              help="First filing date (YYYY-MM-DD).")
-@click.option("--to", "end", default=None, type=click.DateTime(["%Y-%m-%d"]), callback=_day,
-              help="Last filing date, inclusive (default: today).")
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    callback=_day,
+    help="First filing date (YYYY-MM-DD).",
+)
+@click.option(
+    "--to",
+    "end",
+    default=None,
+    type=click.DateTime(["%Y-%m-%d"]),
+    callback=_day,
+    help="Last filing date, inclusive (default: today).",
+)
 @click.option("--resume/--no-resume", default=True, help="Skip days the checkpoint says are done.")
 def backfill_cmd(start: date, end: date | None, resume: bool) -> None:
     """Push every Form 3/4/5 filing of EDGAR's daily form indexes in a date range."""
@@ -74,7 +86,9 @@ def backfill_cmd(start: date, end: date | None, resume: bool) -> None:
     last = end or date.today()
     if last < start:
         raise click.BadParameter(f"--to {last} is before --from {start}")
-    total = _run(settings, lambda sink, stop: backfill(settings, sink, start, last, resume=resume, stop=stop,
-                                                       echo=_echo))
+    total = _run(
+        settings,
+        lambda sink, stop: backfill(settings, sink, start, last, resume=resume, stop=stop, echo=_echo),
+    )
     click.echo(f"sent {total.sent}, already sent {total.known}, failed {total.failed}")
     sys.exit(1 if total.failed else 0)

@@ -17,8 +17,9 @@ from streams.config.settings import Settings, get_settings
 logging.getLogger("aiokafka").addHandler(logging.NullHandler())
 
 
-async def _group_lag_retrying(settings: Settings, topics: list[str] | None, group: str | None,
-                              patience: float = 30.0) -> GroupLag:
+async def _group_lag_retrying(
+    settings: Settings, topics: list[str] | None, group: str | None, patience: float = 30.0
+) -> GroupLag:
     """group_lag, retried while the broker answers with a retriable error.
 
     A fresh broker creates its offsets topic on the first coordinator lookup and answers
@@ -35,12 +36,23 @@ async def _group_lag_retrying(settings: Settings, topics: list[str] | None, grou
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True,
-              help="One JSON object: {group, partitions: [{topic, partition, committed, end, lag}], total_lag}.")
-@click.option("--watch", type=click.FloatRange(min=0.5), default=None, metavar="SECONDS",
-              help="Print again every SECONDS until Ctrl-C.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object: {group, partitions: [{topic, partition, committed, end, lag}], total_lag}.",
+)
+@click.option(
+    "--watch",
+    type=click.FloatRange(min=0.5),
+    default=None,
+    metavar="SECONDS",
+    help="Print again every SECONDS until Ctrl-C.",
+)
 @click.option("--group", default=None, help="Consumer group (default: FORM4_APP_ID).")
-@click.option("--topic", "topics", multiple=True, help="Topic to report (repeatable; default: the source topics).")
+@click.option(
+    "--topic", "topics", multiple=True, help="Topic to report (repeatable; default: the source topics)."
+)
 def lag(as_json: bool, watch: float | None, group: str | None, topics: tuple[str, ...]) -> None:
     """Committed offset, end offset and lag per partition of the worker's consumer group."""
     settings = get_settings()
@@ -49,7 +61,9 @@ def lag(as_json: bool, watch: float | None, group: str | None, topics: tuple[str
             try:
                 result = asyncio.run(_group_lag_retrying(settings, list(topics) or None, group))
             except (KafkaError, OSError, TimeoutError) as exc:
-                click.echo(f"form4 lag: cannot read offsets from {settings.kafka_bootstrap}: {exc!r}", err=True)
+                click.echo(
+                    f"form4 lag: cannot read offsets from {settings.kafka_bootstrap}: {exc!r}", err=True
+                )
                 sys.exit(1)
             if as_json:
                 click.echo(orjson.dumps(result.to_dict()).decode())

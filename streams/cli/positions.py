@@ -37,7 +37,9 @@ def positions(issuer: str, owner: str | None, as_json: bool, url: str | None) ->
         with urllib.request.urlopen(f"{base}/positions/?{query}", timeout=10) as resp:  # noqa: S310
             body = orjson.loads(resp.read())
     except urllib.error.HTTPError as exc:
-        click.echo(f"form4 positions: worker answered {exc.code}: {exc.read().decode(errors='replace')}", err=True)
+        click.echo(
+            f"form4 positions: worker answered {exc.code}: {exc.read().decode(errors='replace')}", err=True
+        )
         sys.exit(1)
     except OSError as exc:
         click.echo(f"form4 positions: no worker at {base} ({exc}); start one with `form4 worker`", err=True)
@@ -49,11 +51,15 @@ def positions(issuer: str, owner: str | None, as_json: bool, url: str | None) ->
     if not rows:
         click.echo(f"no positions for {issuer}")
         return
-    click.echo(f"{'owner':<28}{'security':<34}{'own':<6}{'shares':>14}{'as of':>12}"
-               f"{'net 30d':>12}{'sold $ 90d':>16}{'breaks':>8}")
+    click.echo(
+        f"{'owner':<28}{'security':<34}{'own':<6}{'shares':>14}{'as of':>12}"
+        f"{'net 30d':>12}{'sold $ 90d':>16}{'breaks':>8}"
+    )
     for p in rows:
         w30 = p.get("windows", {}).get("30", {})
         w90 = p.get("windows", {}).get("90", {})
-        click.echo(f"{(p['owner_name'] or p['owner'])[:27]:<28}{p['security'][:33]:<34}{p['ownership'][:5]:<6}"
-                   f"{_fmt(p.get('shares')):>14}{p.get('as_of') or '-':>12}{_fmt(w30.get('net_shares')):>12}"
-                   f"{_fmt(w90.get('sold_value_usd')):>16}{len(p.get('breaks') or []):>8}")
+        click.echo(
+            f"{(p['owner_name'] or p['owner'])[:27]:<28}{p['security'][:33]:<34}{p['ownership'][:5]:<6}"
+            f"{_fmt(p.get('shares')):>14}{p.get('as_of') or '-':>12}{_fmt(w30.get('net_shares')):>12}"
+            f"{_fmt(w90.get('sold_value_usd')):>16}{len(p.get('breaks') or []):>8}"
+        )

@@ -32,8 +32,9 @@ def candidates(paths: Iterable[Path]) -> Iterator[tuple[Path, Verdict]]:
             yield file, "push" if file.suffix.lower() in FILING_SUFFIXES else "skip"
 
 
-async def push_filings(settings: Settings, paths: list[Path], stdin: BinaryIO | None = None,
-                       progress: bool = False) -> PushReport:
+async def push_filings(
+    settings: Settings, paths: list[Path], stdin: BinaryIO | None = None, progress: bool = False
+) -> PushReport:
     """Send the filings under ``paths`` (and one from ``stdin``) to ``settings.topic_raw``.
 
     Keys are accession numbers, from the submission header or the file name, when there is one.
@@ -51,8 +52,9 @@ async def push_filings(settings: Settings, paths: list[Path], stdin: BinaryIO | 
             # Larger than max_filing_bytes is sent anyway: the worker dead-letters it with reason
             # too_large, so nothing is silently lost.
             key = accession_of(raw, name)
-            pending.append((name or "-", await producer.send(settings.topic_raw, raw,
-                                                              key=key.encode() if key else None)))
+            pending.append(
+                (name or "-", await producer.send(settings.topic_raw, raw, key=key.encode() if key else None))
+            )
 
         if stdin is not None:
             await send(stdin.read(), None)

@@ -8,8 +8,8 @@ import sys
 
 import click
 
-from streams.config.settings import get_settings
 from streams.adapters.topics_admin import TopicAdminError, ensure_topics, list_topics
+from streams.config.settings import get_settings
 
 # aiokafka logs each failed connection attempt; with no handler configured Python's last-resort
 # handler would print them next to our one-line error.

@@ -16,8 +16,14 @@ def _say(settings: Settings, message: str, level: int) -> None:
     if settings.log_format == "json":
         from streams.worker.logs import JsonFormatter
 
-        record = logging.makeLogRecord({"msg": message, "levelno": level, "levelname": logging.getLevelName(level),
-                                        "name": "streams.cli.worker"})
+        record = logging.makeLogRecord(
+            {
+                "msg": message,
+                "levelno": level,
+                "levelname": logging.getLevelName(level),
+                "name": "streams.cli.worker",
+            }
+        )
         message = JsonFormatter().format(record)
     click.echo(message, err=True)
 
@@ -27,8 +33,8 @@ def _say(settings: Settings, message: str, level: int) -> None:
 def worker(loglevel: str | None) -> None:
     """Run the stream processor until SIGTERM/SIGINT."""
     settings = get_settings()
-    from streams.worker.tables import changelog_topics
     from streams.adapters.topics_admin import ensure_topics
+    from streams.worker.tables import changelog_topics
 
     async def prepare() -> list[str]:
         created = await ensure_topics(settings)
@@ -39,7 +45,9 @@ def worker(loglevel: str | None) -> None:
     try:
         created = asyncio.run(prepare())
     except Exception as exc:  # noqa: BLE001 - any failure to reach Kafka is reported, not traced
-        _say(settings, f"form4 worker: cannot reach Kafka at {settings.kafka_bootstrap}: {exc}", logging.ERROR)
+        _say(
+            settings, f"form4 worker: cannot reach Kafka at {settings.kafka_bootstrap}: {exc}", logging.ERROR
+        )
         sys.exit(2)
     if created:
         _say(settings, f"created topics: {', '.join(created)}", logging.INFO)
@@ -48,8 +56,8 @@ def worker(loglevel: str | None) -> None:
     from faust.sensors.prometheus import setup_prometheus_sensors
 
     import streams.worker.agents  # noqa: F401 - registers the agents
-    import streams.worker.web.positions  # noqa: F401 - registers the pages
     import streams.worker.web.ingest  # noqa: F401 - registers POST /filings
+    import streams.worker.web.positions  # noqa: F401 - registers the pages
     from streams.worker.app import app
     from streams.worker.logs import logging_config
 

@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     topic_webhook_dlq: str = Field(
         "form4.webhooks.dlq", description="Alerts a webhook subscriber never accepted (after the last retry)."
     )
-    topic_partitions: int = Field(4, ge=1, description="Partitions of the form4 topics (and table changelogs).")
+    topic_partitions: int = Field(
+        4, ge=1, description="Partitions of the form4 topics (and table changelogs)."
+    )
     topic_replication: int = Field(1, ge=1, description="Replication factor of the form4 topics.")
 
     # --- parsing ---------------------------------------------------------------------------
@@ -67,7 +69,9 @@ class Settings(BaseSettings):
     # --- alert rules -----------------------------------------------------------------------
     large_sale_usd: Decimal = Field(Decimal(1_000_000), description="large_sale: open-market sale value.")
     fraction_sold: Decimal = Field(Decimal("0.25"), description="large_fraction_sold: share of holding.")
-    fraction_sold_min_usd: Decimal = Field(Decimal(100_000), description="large_fraction_sold: minimum value.")
+    fraction_sold_min_usd: Decimal = Field(
+        Decimal(100_000), description="large_fraction_sold: minimum value."
+    )
     liquidation_min_usd: Decimal = Field(Decimal(100_000), description="liquidation: minimum holding value.")
     cluster_min_insiders: int = Field(3, ge=2, description="cluster_selling: distinct sellers.")
     cluster_min_usd: Decimal = Field(Decimal(100_000), description="cluster_selling: minimum per seller.")
@@ -79,12 +83,15 @@ class Settings(BaseSettings):
         None, description='Declared User-Agent for EDGAR, e.g. "Acme Research ops@acme.example".'
     )
     edgar_base_url: str = Field(
-        "https://www.sec.gov", description="EDGAR base URL (feed, daily indexes, archives); tests point it locally."
+        "https://www.sec.gov",
+        description="EDGAR base URL (feed, daily indexes, archives); tests point it locally.",
     )
     edgar_max_rps: float = Field(
         10.0, gt=0, le=10, description="Most EDGAR requests per second (SEC's fair-access limit is 10)."
     )
-    edgar_poll_seconds: float = Field(60.0, gt=0, description="`form4 edgar follow`: seconds between feed polls.")
+    edgar_poll_seconds: float = Field(
+        60.0, gt=0, description="`form4 edgar follow`: seconds between feed polls."
+    )
     edgar_timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one EDGAR HTTP request.")
     edgar_max_attempts: int = Field(
         5, ge=1, description="Attempts per EDGAR request (429, 5xx and timeouts are retried)."
@@ -129,8 +136,14 @@ class Settings(BaseSettings):
 
     @property
     def all_topics(self) -> tuple[str, ...]:
-        return (self.topic_raw, self.topic_parsed, self.topic_transactions, self.topic_alerts, self.topic_dlq,
-                self.topic_webhook_dlq)
+        return (
+            self.topic_raw,
+            self.topic_parsed,
+            self.topic_transactions,
+            self.topic_alerts,
+            self.topic_dlq,
+            self.topic_webhook_dlq,
+        )
 
     @property
     def libs_dir(self) -> Path:

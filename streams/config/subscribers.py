@@ -94,11 +94,12 @@ class AlertFilter(BaseModel):
 
     def describe(self) -> str:
         """One line for logs and the tail banner, e.g. ``ticker=AAPL min_severity=high``."""
-        parts = [f"{name}={','.join(map(str, v)) if isinstance(v, tuple) else v}"
-                 for name, v in self.model_dump().items() if v not in ((), None)]
+        parts = [
+            f"{name}={','.join(map(str, v)) if isinstance(v, tuple) else v}"
+            for name, v in self.model_dump().items()
+            if v not in ((), None)
+        ]
         return " ".join(parts) or "all alerts"
-
-
 
 
 class WebhookSubscriber(AlertFilter):

@@ -12,15 +12,22 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from streams.domain.keys import group_key, issuer_key, normalise, ownership_key, position_keys, security_key
-from streams.domain.keys import seller_key
+from streams.config.settings import Settings
+from streams.domain.keys import (
+    group_key,
+    issuer_key,
+    normalise,
+    ownership_key,
+    position_keys,
+    security_key,
+    seller_key,
+)
 from streams.domain.positions import compact_row, row_value, summarize
 from streams.domain.records import Alert, AlertOwner, ParsedFiling
 from streams.domain.rules import Draft, cluster_drafts, group_drafts, role_of
-from streams.config.settings import Settings
 
 Store = MutableMapping[str, Any]
 
@@ -68,8 +75,14 @@ def active_members(members: dict[str, dict[str, Any]]) -> set[str]:
             later = (members[other]["order"], other) > (meta["order"], fid)
             if not meta["amendment"] and _matches(members[other], meta):
                 superseded.add(fid)
-            elif meta["amendment"] and later and (
-                meta["orig"] is None or members[other]["orig"] is None or meta["orig"] == members[other]["orig"]
+            elif (
+                meta["amendment"]
+                and later
+                and (
+                    meta["orig"] is None
+                    or members[other]["orig"] is None
+                    or meta["orig"] == members[other]["orig"]
+                )
             ):
                 superseded.add(fid)
     return set(members) - superseded
@@ -83,7 +96,7 @@ class Ledger:
         self.settings = settings
 
     def apply(self, filing: ParsedFiling, now: datetime | None = None) -> Outcome:
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         fid = filing.filing_id
         done = self.s.filings.get(fid)
         if done and done.get("done"):
@@ -200,9 +213,16 @@ class Ledger:
         issuer, owner, security, ownership = pk.split("|", 3)
         name = next((o["name"] for o in meta["owners"] if owner_key_of(o) == owner), owner)
         return {
-            "key": pk, "issuer": issuer, "issuer_cik": meta["issuer_cik"], "issuer_name": meta["issuer_name"],
-            "ticker": meta["ticker"], "owner": owner, "owner_name": name, "security": security,
-            "ownership": ownership, "rows": {},
+            "key": pk,
+            "issuer": issuer,
+            "issuer_cik": meta["issuer_cik"],
+            "issuer_name": meta["issuer_name"],
+            "ticker": meta["ticker"],
+            "owner": owner,
+            "owner_name": name,
+            "security": security,
+            "ownership": ownership,
+            "rows": {},
         }
 
     def _sale(self, row: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any] | None:
@@ -213,20 +233,42 @@ class Ledger:
             return None
         roles = sorted({role_of(o) for o in meta["owners"]})
         return {
-            "d": row["d"], "seller": meta["seller"], "name": " and ".join(o["name"] for o in meta["owners"]),
-            "role": "/".join(roles), "v": format(value, "f"), "s": row["s"], "e": row["e"], "f": row["f"],
-            "pl": row["pl"], "owners": meta["owners"],
+            "d": row["d"],
+            "seller": meta["seller"],
+            "name": " and ".join(o["name"] for o in meta["owners"]),
+            "role": "/".join(roles),
+            "v": format(value, "f"),
+            "s": row["s"],
+            "e": row["e"],
+            "f": row["f"],
+            "pl": row["pl"],
+            "owners": meta["owners"],
         }
 
-    def _clusters(self, meta: dict[str, Any], dropped: list[str], metas: dict[str, Any], fid: str,
-                  now: datetime, out: Outcome) -> None:
-        changed = [r["d"] for m in [fid, *dropped] if metas.get(m) for r in metas[m]["rows"]
-                   if self._sale(r, metas[m]) is not None]
+    def _clusters(
+        self,
+        meta: dict[str, Any],
+        dropped: list[str],
+        metas: dict[str, Any],
+        fid: str,
+        now: datetime,
+        out: Outcome,
+    ) -> None:
+        changed = [
+            r["d"]
+            for m in [fid, *dropped]
+            if metas.get(m)
+            for r in metas[m]["rows"]
+            if self._sale(r, metas[m]) is not None
+        ]
         if not changed:
             return
         issuer = meta["issuer"]
         window = timedelta(days=self.settings.cluster_window_days - 1)
-        lo, hi = min(map(date.fromisoformat, changed)) - window, max(map(date.fromisoformat, changed)) + window
+        lo, hi = (
+            min(map(date.fromisoformat, changed)) - window,
+            max(map(date.fromisoformat, changed)) + window,
+        )
         sales: list[dict[str, Any]] = []
         day = lo - window
         while day <= hi + window:
@@ -242,8 +284,15 @@ class Ledger:
                 existing[d.figures.window_start.isoformat()] = d.alert_id
         self.s.issuer_alerts[issuer] = existing
 
-    def _reconcile(self, drafts: list[Draft], existing: list[str], meta: dict[str, Any], fid: str,
-                   now: datetime, out: Outcome) -> list[str]:
+    def _reconcile(
+        self,
+        drafts: list[Draft],
+        existing: list[str],
+        meta: dict[str, Any],
+        fid: str,
+        now: datetime,
+        out: Outcome,
+    ) -> list[str]:
         """Raise drafts not yet raised, retract existing alerts that no longer hold."""
         wanted = {d.alert_id: d for d in drafts}
         retracted: set[str] = set()
@@ -254,10 +303,17 @@ class Ledger:
             stored = self.s.alerts.get(aid)
             if stored and (stored.get("active") or stored.get("retracted_by") == fid):
                 original = Alert.model_validate(stored["record"])
-                out.alerts.append(original.model_copy(update={
-                    "kind": "alert_retracted", "alert_id": f"{aid}-retracted", "retracts": aid,
-                    "summary": f"RETRACTED: {original.summary}", "created_at": now,
-                }))
+                out.alerts.append(
+                    original.model_copy(
+                        update={
+                            "kind": "alert_retracted",
+                            "alert_id": f"{aid}-retracted",
+                            "retracts": aid,
+                            "summary": f"RETRACTED: {original.summary}",
+                            "created_at": now,
+                        }
+                    )
+                )
                 self.s.alerts[aid] = {**stored, "active": False, "retracted_by": fid}
                 retracted.add(aid)
         for aid, draft in wanted.items():
@@ -266,8 +322,11 @@ class Ledger:
             if not stored or not stored.get("active") or stored.get("by") == fid:
                 alert = self._alert(draft, meta, now)
                 out.alerts.append(alert)
-                self.s.alerts[aid] = {"active": True, "by": fid, "record": alert.model_dump(mode="json",
-                                                                                             by_alias=True)}
+                self.s.alerts[aid] = {
+                    "active": True,
+                    "by": fid,
+                    "record": alert.model_dump(mode="json", by_alias=True),
+                }
         # Ids retracted now stay listed, so a redelivery after a crash re-sends the retraction.
         return sorted(set(wanted) | retracted)
 
@@ -280,14 +339,23 @@ class Ledger:
                     members[owner_key_of(o)] = AlertOwner(cik=o.get("cik"), name=o["name"], role=role_of(o))
             owners = tuple(members[k] for k in sorted(members))
         else:
-            owners = tuple(AlertOwner(cik=o.get("cik"), name=o["name"], role=role_of(o)) for o in meta["owners"])
+            owners = tuple(
+                AlertOwner(cik=o.get("cik"), name=o["name"], role=role_of(o)) for o in meta["owners"]
+            )
         return Alert(
-            alert_id=draft.alert_id, rule=draft.rule, severity=draft.severity,
-            issuer_cik=meta["issuer_cik"], issuer_name=meta["issuer_name"], ticker=meta["ticker"],
+            alert_id=draft.alert_id,
+            rule=draft.rule,
+            severity=draft.severity,
+            issuer_cik=meta["issuer_cik"],
+            issuer_name=meta["issuer_name"],
+            ticker=meta["ticker"],
             owners=owners,
             accession_numbers=tuple(f for f in draft.filing_ids if not f.startswith("sha256-")),
-            event_ids=draft.event_ids, plan_10b5_1=draft.plan_10b5_1, figures=draft.figures,
-            summary=draft.summary, created_at=now,
+            event_ids=draft.event_ids,
+            plan_10b5_1=draft.plan_10b5_1,
+            figures=draft.figures,
+            summary=draft.summary,
+            created_at=now,
         )
 
 

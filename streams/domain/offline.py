@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from parsers import ParseError
+from streams.config.settings import Settings
 from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import parsed_filing
 from streams.domain.records import Alert
-from streams.config.settings import Settings
 
 
 @dataclass

@@ -30,7 +30,6 @@ PARSED_SCHEMA = "form4.parsed_filing/1"
 WEBHOOK_DEAD_LETTER_SCHEMA = "form4.webhook_dead_letter/1"
 
 
-
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

@@ -13,10 +13,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from streams.config.settings import Settings
 from streams.domain.keys import stable_id
 from streams.domain.positions import Row, row_value, sort_rows
-from streams.domain.records import AlertFigures, Rule, Severity, SEVERITIES
-from streams.config.settings import Settings
+from streams.domain.records import SEVERITIES, AlertFigures, Rule, Severity
 
 _CEO = re.compile(r"\bceo\b|chief\s+executive", re.I)
 _CFO = re.compile(r"\bcfo\b|chief\s+financial", re.I)
@@ -115,8 +115,11 @@ def group_drafts(
             )
         )
     for holding in sorted({r["k"] for r in sales}):
-        drafts.extend(_holding_drafts(group, holding, [r for r in rows if r["k"] == holding], roles, who,
-                                      exercised_dates, settings))
+        drafts.extend(
+            _holding_drafts(
+                group, holding, [r for r in rows if r["k"] == holding], roles, who, exercised_dates, settings
+            )
+        )
     return drafts
 
 
@@ -150,7 +153,10 @@ def _holding_drafts(
     plan = any(r["pl"] for r in sales)
     ex_sell = any((r["k"], r["d"]) in exercised_dates for r in sales)
     figures = AlertFigures(
-        shares=sold, value_usd=value, pct_of_holding_sold=pct, holding_before=before,
+        shares=sold,
+        value_usd=value,
+        pct_of_holding_sold=pct,
+        holding_before=before,
         holding_after=Decimal(after) if after is not None else None,
     )
     common = {
@@ -162,17 +168,25 @@ def _holding_drafts(
     security = holding.split("|", 1)[0]
     if after is not None and Decimal(after) == 0 and before * avg_price >= settings.liquidation_min_usd:
         # A liquidation is also a 100% fraction sold: report the stronger rule only.
-        return [Draft(
-            alert_id=stable_id("liquidation", group, holding, _sig(sold, value)), rule="liquidation",
-            severity=_severity("high", roles, plan, ex_sell),
-            summary=f"{who} sold all {before:,f} shares of {security} ({_money(value)})", **common,
-        )]
+        return [
+            Draft(
+                alert_id=stable_id("liquidation", group, holding, _sig(sold, value)),
+                rule="liquidation",
+                severity=_severity("high", roles, plan, ex_sell),
+                summary=f"{who} sold all {before:,f} shares of {security} ({_money(value)})",
+                **common,
+            )
+        ]
     if pct >= settings.fraction_sold * 100 and value >= settings.fraction_sold_min_usd:
-        return [Draft(
-            alert_id=stable_id("large_fraction_sold", group, holding, _sig(sold, value)), rule="large_fraction_sold",
-            severity=_severity("medium", roles, plan, ex_sell),
-            summary=f"{who} sold {pct}% of their {security} ({sold:,f} shares, {_money(value)})", **common,
-        )]
+        return [
+            Draft(
+                alert_id=stable_id("large_fraction_sold", group, holding, _sig(sold, value)),
+                rule="large_fraction_sold",
+                severity=_severity("medium", roles, plan, ex_sell),
+                summary=f"{who} sold {pct}% of their {security} ({sold:,f} shares, {_money(value)})",
+                **common,
+            )
+        ]
     return []
 
 
@@ -203,28 +217,37 @@ def cluster_drafts(
     for start, (members, rows) in sorted(qualifying.items()):
         if not anchors[0] <= start <= anchors[1]:
             continue
-        if any(earlier < start and start - earlier <= span and members <= m
-               for earlier, (m, _) in qualifying.items()):
+        if any(
+            earlier < start and start - earlier <= span and members <= m
+            for earlier, (m, _) in qualifying.items()
+        ):
             continue
         value = sum((Decimal(r["v"]) for r in rows), Decimal(0))
         shares = sum((Decimal(r["s"]) for r in rows), Decimal(0))
         names = sorted({f"{r['name']} ({r['role']})" for r in rows})
         roles = [r["role"] for r in rows]
         plan = all(r["pl"] for r in rows)
-        drafts.append(Draft(
-            alert_id=stable_id("cluster_selling", issuer, start.isoformat()),
-            rule="cluster_selling",
-            severity=_severity("high", roles, plan, False),
-            event_ids=tuple(sorted(r["e"] for r in rows)),
-            filing_ids=tuple(sorted({r["f"] for r in rows})),
-            figures=AlertFigures(
-                shares=shares, value_usd=value, window_days=settings.cluster_window_days,
-                window_start=start, window_end=start + span, window_sold_shares=shares,
-                window_sold_value_usd=value, cluster_members=tuple(names),
-            ),
-            summary=f"{len(members)} insiders sold {_money(value)} within {settings.cluster_window_days} days "
-            f"from {start.isoformat()}: {', '.join(names)}",
-            plan_10b5_1=plan,
-            owner_keys=tuple(sorted(members)),
-        ))
+        drafts.append(
+            Draft(
+                alert_id=stable_id("cluster_selling", issuer, start.isoformat()),
+                rule="cluster_selling",
+                severity=_severity("high", roles, plan, False),
+                event_ids=tuple(sorted(r["e"] for r in rows)),
+                filing_ids=tuple(sorted({r["f"] for r in rows})),
+                figures=AlertFigures(
+                    shares=shares,
+                    value_usd=value,
+                    window_days=settings.cluster_window_days,
+                    window_start=start,
+                    window_end=start + span,
+                    window_sold_shares=shares,
+                    window_sold_value_usd=value,
+                    cluster_members=tuple(names),
+                ),
+                summary=f"{len(members)} insiders sold {_money(value)} within {settings.cluster_window_days} days "
+                f"from {start.isoformat()}: {', '.join(names)}",
+                plan_10b5_1=plan,
+                owner_keys=tuple(sorted(members)),
+            )
+        )
     return drafts

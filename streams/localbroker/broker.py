@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from streams.config.settings import Settings, get_settings
 from streams.localbroker.support import (
     LOG4J2_PROPERTIES,
     BrokerError,
@@ -29,7 +30,6 @@ from streams.localbroker.support import (
     probe_metadata,
     render_server_properties,
 )
-from streams.config.settings import Settings, get_settings
 
 _LOOPBACK = {"127.0.0.1", "localhost"}
 
@@ -141,7 +141,9 @@ class LocalBroker:
             return BrokerStatus("down", self.port, detail=f"not running{busy}")
         if not self._is_ours(pid):
             self._clear_state()
-            return BrokerStatus("down", self.port, detail=f"removed stale pid file (pid {pid} is not running)")
+            return BrokerStatus(
+                "down", self.port, detail=f"removed stale pid file (pid {pid} is not running)"
+            )
         state = self._read_state()
         uptime = None
         if state is not None:

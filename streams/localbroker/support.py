@@ -113,7 +113,9 @@ def render_pom(kafka_version: str) -> str:
 
 def render_server_properties(broker_port: int, controller_port: int, log_dirs: Path) -> str:
     """``server.properties`` of one combined broker+controller node bound to 127.0.0.1."""
-    return _SERVER_PROPERTIES.format(broker_port=broker_port, controller_port=controller_port, log_dirs=log_dirs)
+    return _SERVER_PROPERTIES.format(
+        broker_port=broker_port, controller_port=controller_port, log_dirs=log_dirs
+    )
 
 
 class BrokerError(RuntimeError):
@@ -142,7 +144,9 @@ def find_mvn() -> str:
     """Path of ``mvn`` on PATH; raises BrokerError naming what to install."""
     found = shutil.which("mvn")
     if not found:
-        raise BrokerError("mvn not found on PATH: install Apache Maven 3.6.3+ (Debian: apt-get install maven)")
+        raise BrokerError(
+            "mvn not found on PATH: install Apache Maven 3.6.3+ (Debian: apt-get install maven)"
+        )
     return found
 
 

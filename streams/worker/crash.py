@@ -22,7 +22,11 @@ def die_unacked(message: faust.types.Message, exc: BaseException) -> None:
     """Log the failing message's place and exit without acknowledging it."""
     log.critical(
         "unexpected %s on %s[%s]@%s: exiting so the message is redelivered after restart",
-        type(exc).__name__, message.topic, message.partition, message.offset, exc_info=exc,
+        type(exc).__name__,
+        message.topic,
+        message.partition,
+        message.offset,
+        exc_info=exc,
         extra={"topic": message.topic, "partition": message.partition, "offset": message.offset},
     )
     for handler in logging.getLogger().handlers:

@@ -10,7 +10,9 @@ filings_parsed = Counter(f"{PREFIX}_filings_parsed", "Filings parsed, by source 
 filings_duplicate = Counter(f"{PREFIX}_filings_duplicate", "Filings seen before and skipped", ["stage"])
 dead_letters = Counter(f"{PREFIX}_dead_letters", "Messages sent to the dead-letter topic", ["reason"])
 events_emitted = Counter(f"{PREFIX}_events_emitted", "form4.transaction/1 events emitted")
-alerts_emitted = Counter(f"{PREFIX}_alerts", "Alerts emitted, by rule, severity and kind", ["rule", "severity", "kind"])
+alerts_emitted = Counter(
+    f"{PREFIX}_alerts", "Alerts emitted, by rule, severity and kind", ["rule", "severity", "kind"]
+)
 reconciliation_breaks = Counter(
     f"{PREFIX}_reconciliation_breaks", "Reported holdings that differ from prior holding +/- transaction"
 )

@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-from streams.worker.app import app
-from streams.domain.ledger import Stores
 from streams.config.settings import get_settings
+from streams.domain.ledger import Stores
+from streams.worker.app import app
 
 _partitions = get_settings().topic_partitions
 

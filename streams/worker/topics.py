@@ -3,8 +3,8 @@ in the agents with pydantic, never by Faust (pydantic models are not Faust ``val
 
 from __future__ import annotations
 
-from streams.worker.app import app
 from streams.config.settings import get_settings
+from streams.worker.app import app
 
 _s = get_settings()
 

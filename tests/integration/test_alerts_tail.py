@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import orjson
@@ -18,28 +18,48 @@ from tests.support.kafka import TopicFactory
 
 def _alert(alert_id: str, ticker: str, cik: str, severity: str = "critical") -> Alert:
     return Alert(
-        alert_id=alert_id, rule="large_sale", severity=severity, issuer_cik=cik, issuer_name=f"{ticker} Corp",  # type: ignore[arg-type]
-        ticker=ticker, owners=(AlertOwner(cik="0001000001", name="Doe Jane", role="CEO"),),
-        accession_numbers=("0000950170-24-000101",), event_ids=(f"{alert_id}/non_derivative/0",),
-        plan_10b5_1=False, figures=AlertFigures(shares=Decimal(20000), value_usd=Decimal("2000000.00")),
+        alert_id=alert_id,
+        rule="large_sale",
+        severity=severity,
+        issuer_cik=cik,
+        issuer_name=f"{ticker} Corp",  # type: ignore[arg-type]
+        ticker=ticker,
+        owners=(AlertOwner(cik="0001000001", name="Doe Jane", role="CEO"),),
+        accession_numbers=("0000950170-24-000101",),
+        event_ids=(f"{alert_id}/non_derivative/0",),
+        plan_10b5_1=False,
+        figures=AlertFigures(shares=Decimal(20000), value_usd=Decimal("2000000.00")),
         summary=f"CEO Doe Jane sold 20,000 shares of {ticker} for $2,000,000 on the open market",
-        created_at=datetime(2024, 3, 6, 22, 5, tzinfo=timezone.utc),
+        created_at=datetime(2024, 3, 6, 22, 5, tzinfo=UTC),
     )
 
 
 def _tail(bootstrap: str, topic: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORM4_")}
     env |= {"FORM4_KAFKA_BOOTSTRAP": bootstrap, "FORM4_TOPIC_ALERTS": topic}
-    return subprocess.run([sys.executable, "-m", "streams", "alerts", "tail", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "streams", "alerts", "tail", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-async def test_tail_filters_dedupes_and_marks_retractions(kafka_bootstrap: str, kafka_topics: TopicFactory) -> None:
+async def test_tail_filters_dedupes_and_marks_retractions(
+    kafka_bootstrap: str, kafka_topics: TopicFactory
+) -> None:
     """Tail prints each matching alert once (a redelivered copy is skipped), retractions marked, history only on request."""
     (topic,) = await kafka_topics("alerts")
     raised = _alert("a-acme", "ACME", "0001234567")
-    retracted = raised.model_copy(update={"kind": "alert_retracted", "alert_id": "a-acme-retracted",
-                                          "retracts": "a-acme", "summary": f"RETRACTED: {raised.summary}"})
+    retracted = raised.model_copy(
+        update={
+            "kind": "alert_retracted",
+            "alert_id": "a-acme-retracted",
+            "retracts": "a-acme",
+            "summary": f"RETRACTED: {raised.summary}",
+        }
+    )
     other = _alert("a-xyz", "XYZ", "0000000777", severity="medium")
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     await producer.start()
@@ -49,17 +69,38 @@ async def test_tail_filters_dedupes_and_marks_retractions(kafka_bootstrap: str, 
     finally:
         await producer.stop()
 
-    filtered = _tail(kafka_bootstrap, topic, "--from-beginning", "--json", "--ticker", "acme", "--max-messages", "2",
-                     "--timeout", "60")
+    filtered = _tail(
+        kafka_bootstrap,
+        topic,
+        "--from-beginning",
+        "--json",
+        "--ticker",
+        "acme",
+        "--max-messages",
+        "2",
+        "--timeout",
+        "60",
+    )
     assert filtered.returncode == 0, filtered.stderr
     records = [orjson.loads(line) for line in filtered.stdout.splitlines()]
     for record in records:
         validate("alert", record)
-    assert [(r["alert_id"], r["kind"]) for r in records] == [("a-acme", "alert_raised"),
-                                                            ("a-acme-retracted", "alert_retracted")]
+    assert [(r["alert_id"], r["kind"]) for r in records] == [
+        ("a-acme", "alert_raised"),
+        ("a-acme-retracted", "alert_retracted"),
+    ]
 
-    readable = _tail(kafka_bootstrap, topic, "--from-beginning", "--min-severity", "high", "--issuer", "1234567",
-                     "--timeout", "5")
+    readable = _tail(
+        kafka_bootstrap,
+        topic,
+        "--from-beginning",
+        "--min-severity",
+        "high",
+        "--issuer",
+        "1234567",
+        "--timeout",
+        "5",
+    )
     assert readable.returncode == 0, readable.stderr
     lines = readable.stdout.splitlines()
     assert len(lines) == 2, readable.stdout
@@ -68,8 +109,11 @@ async def test_tail_filters_dedupes_and_marks_retractions(kafka_bootstrap: str, 
     assert lines[1].split()[2] == "RETRACTED" and "RETRACTED:" not in lines[1]
 
     everything = _tail(kafka_bootstrap, topic, "--from-beginning", "--json", "--timeout", "5")
-    assert [orjson.loads(x)["alert_id"] for x in everything.stdout.splitlines()] == ["a-acme", "a-xyz",
-                                                                                   "a-acme-retracted"]
+    assert [orjson.loads(x)["alert_id"] for x in everything.stdout.splitlines()] == [
+        "a-acme",
+        "a-xyz",
+        "a-acme-retracted",
+    ]
     # Without --from-beginning only new alerts are shown: the history is skipped.
     latest = _tail(kafka_bootstrap, topic, "--json", "--timeout", "3")
     assert latest.returncode == 0 and latest.stdout == "", latest.stdout

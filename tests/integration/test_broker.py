@@ -11,9 +11,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from streams.localbroker.broker import BrokerError, BrokerInfo, LocalBroker, free_port
-from streams.config.settings import Settings
 from streams.adapters.topics_admin import ensure_topics
+from streams.config.settings import Settings
+from streams.localbroker.broker import BrokerError, BrokerInfo, LocalBroker, free_port
 from tests.support.kafka import TopicFactory
 
 
@@ -111,7 +111,10 @@ async def test_produce_consume_round_trip(kafka_bootstrap: str, kafka_topics: To
     finally:
         await producer.stop()
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka_bootstrap, group_id=f"g-{uuid.uuid4().hex}", auto_offset_reset="earliest"
+        topic,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=f"g-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     received: list[tuple[bytes | None, bytes | None]] = []

@@ -11,8 +11,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.domain.offline import replay
 from streams.adapters.producer import accession_of, iter_files
+from streams.domain.offline import replay
 from streams.worker.web.positions import public_position
 from tests.support.contracts import validate_all
 from tests.support.worker import WorkerProcess
@@ -35,8 +35,9 @@ def keyed(files: list[Path]) -> list[tuple[bytes | None, bytes]]:
 
 def cli_parse(files: list[Path]) -> tuple[dict[str, dict[str, object]], str]:
     """Events printed by `form4 parse` for the files, by event id; and its stderr."""
-    done = subprocess.run([sys.executable, "-m", "streams", "parse", *map(str, files)], capture_output=True,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "streams", "parse", *map(str, files)], capture_output=True, check=False
+    )
     events: dict[str, dict[str, object]] = {}
     for line in done.stdout.splitlines():
         event = orjson.loads(line)

@@ -20,10 +20,14 @@ N_FILINGS = 20_000
 
 
 @pytest.mark.slow
-async def test_sigkill_mid_push_recovers_to_the_uninterrupted_result(kafka_bootstrap: str, tmp_path: Path) -> None:
+async def test_sigkill_mid_push_recovers_to_the_uninterrupted_result(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
     """After a SIGKILL and restart, positions and standing alerts equal the offline, uninterrupted run."""
     filings = list(generate(20261125, N_FILINGS))
-    raws = [(f.accession_number.encode() if f.accession_number else None, render_submission(f)) for f in filings]
+    raws = [
+        (f.accession_number.encode() if f.accession_number else None, render_submission(f)) for f in filings
+    ]
     worker = WorkerProcess.create(kafka_bootstrap, tmp_path, partitions=3)
     try:
         worker.start()
@@ -39,11 +43,15 @@ async def test_sigkill_mid_push_recovers_to_the_uninterrupted_result(kafka_boots
         worker.start()
         await worker.drained(timeout=1200)
 
-        expected = replay(((f.accession_number or "", raw) for f, (_, raw) in zip(filings, raws, strict=True)), worker.settings)
+        expected = replay(
+            ((f.accession_number or "", raw) for f, (_, raw) in zip(filings, raws, strict=True)),
+            worker.settings,
+        )
         assert not expected.failures
         live = worker.positions()
-        offline = orjson.loads(orjson.dumps(
-            {k: public_position(k, p) for k, p in expected.stores.positions.items() if p}))
+        offline = orjson.loads(
+            orjson.dumps({k: public_position(k, p) for k, p in expected.stores.positions.items() if p})
+        )
         assert live.keys() == offline.keys()
         assert live == offline
         alerts = await worker.records(worker.settings.topic_alerts)

@@ -17,20 +17,31 @@ UA = "form4-stream tests tests@example.com"
 
 
 def follow_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "streams", "edgar", "follow", "--once"], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "streams", "edgar", "follow", "--once"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-async def test_follow_once_pushes_each_filing_once(kafka_bootstrap: str, kafka_topics: TopicFactory,
-                                                   tmp_path: Path) -> None:
+async def test_follow_once_pushes_each_filing_once(
+    kafka_bootstrap: str, kafka_topics: TopicFactory, tmp_path: Path
+) -> None:
     """One poll puts every listed filing on the raw topic keyed by accession; a second poll adds nothing."""
     (raw_topic,) = await kafka_topics("raw", partitions=2)
     filings = load_filings(15)
     with EdgarServer(filings) as server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FORM4_")}
-        env |= {"FORM4_KAFKA_BOOTSTRAP": kafka_bootstrap, "FORM4_TOPIC_RAW": raw_topic,
-                "FORM4_DATA_DIR": str(tmp_path), "FORM4_EDGAR_BASE_URL": server.base_url,
-                "FORM4_EDGAR_USER_AGENT": UA}
+        env |= {
+            "FORM4_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "FORM4_TOPIC_RAW": raw_topic,
+            "FORM4_DATA_DIR": str(tmp_path),
+            "FORM4_EDGAR_BASE_URL": server.base_url,
+            "FORM4_EDGAR_USER_AGENT": UA,
+        }
         first = follow_once(env)
         assert first.returncode == 0, first.stderr
         assert first.stdout.strip().endswith(f"sent {len(filings)}, already sent 0, failed 0")

@@ -17,12 +17,18 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "filings"
 LIMIT = 64 * 1024
 
 
-def post(worker: WorkerProcess, body: bytes | Iterable[bytes], headers: dict[str, str] | None = None,
-         ) -> tuple[int, dict[str, object]]:
+def post(
+    worker: WorkerProcess,
+    body: bytes | Iterable[bytes],
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, object]]:
     """POST ``body`` to the worker's /filings; (status, JSON answer)."""
-    request = urllib.request.Request(f"http://127.0.0.1:{worker.settings.web_port}/filings", data=body,
-                                     method="POST", headers={"Content-Type": "application/octet-stream",
-                                                             **(headers or {})})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{worker.settings.web_port}/filings",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/octet-stream", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, orjson.loads(response.read())

@@ -23,8 +23,13 @@ def _run(coro: Any) -> Any:
 
 
 def _lag(worker: WorkerProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "streams", "lag", *args], env=worker.env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "streams", "lag", *args],
+        env=worker.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _lag_json(worker: WorkerProcess) -> dict[str, Any]:
@@ -46,12 +51,20 @@ def test_lag_without_worker_then_piling_up_then_drained(kafka_bootstrap: str, tm
     empty = _lag_json(worker)
     assert empty["group"] == worker.settings.app_id
     assert {(p["topic"], p["partition"]) for p in empty["partitions"]} == {
-        (t, i) for t in (raw, worker.settings.topic_parsed) for i in range(worker.settings.topic_partitions)}
+        (t, i) for t in (raw, worker.settings.topic_parsed) for i in range(worker.settings.topic_partitions)
+    }
     assert empty["total_lag"] == 0 and all(p["committed"] is None for p in empty["partitions"])
     assert set(empty["partitions"][0]) == {"topic", "partition", "committed", "end", "lag"}
 
-    _run(worker.push([(b"a", (FIXTURES / "form4_rich.xml").read_bytes()), (b"b", ceo_sale_xml()),
-                      (b"c", ceo_sale_xml(ticker="XYZ", issuer_cik="0000000777"))]))
+    _run(
+        worker.push(
+            [
+                (b"a", (FIXTURES / "form4_rich.xml").read_bytes()),
+                (b"b", ceo_sale_xml()),
+                (b"c", ceo_sale_xml(ticker="XYZ", issuer_cik="0000000777")),
+            ]
+        )
+    )
     waiting = _lag_json(worker)
     assert _raw_lag(waiting, raw) == 3 and waiting["total_lag"] == 3
     table = _lag(worker)
@@ -73,8 +86,13 @@ def test_lag_without_worker_then_piling_up_then_drained(kafka_bootstrap: str, tm
 def test_lag_watch_repeats_until_stopped(kafka_bootstrap: str, tmp_path: Path) -> None:
     """--watch prints a fresh JSON object every interval until the process is stopped."""
     worker = WorkerProcess.create(kafka_bootstrap, tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "streams", "lag", "--json", "--watch", "0.5"], env=worker.env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streams", "lag", "--json", "--watch", "0.5"],
+        env=worker.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(2)]

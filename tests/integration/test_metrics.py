@@ -50,8 +50,15 @@ def worker(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> It
     w = WorkerProcess.create(kafka_bootstrap, tmp, log_format="json", lag_monitor_interval_seconds=1.0)
     w.start()
     try:
-        _run(w.push([(b"rich", (FIXTURES / "form4_rich.xml").read_bytes()), (b"sale", ceo_sale_xml()),
-                     (b"bad", BAD)]))
+        _run(
+            w.push(
+                [
+                    (b"rich", (FIXTURES / "form4_rich.xml").read_bytes()),
+                    (b"sale", ceo_sale_xml()),
+                    (b"bad", BAD),
+                ]
+            )
+        )
         _run(w.drained())
         yield w
     finally:
@@ -88,7 +95,11 @@ async def test_metrics_count_what_the_worker_did(worker: WorkerProcess) -> None:
     assert ("form4_reconciliation_breaks_total", ()) in found
     assert total(found, "form4_processing_latency_seconds_count") == 2
     lag_topics = {dict(ls)["topic"] for (n, ls) in found if n == "form4_consumer_lag"}
-    assert {worker.settings.topic_raw, worker.settings.topic_parsed, worker.settings.topic_alerts} <= lag_topics
+    assert {
+        worker.settings.topic_raw,
+        worker.settings.topic_parsed,
+        worker.settings.topic_alerts,
+    } <= lag_topics
     # Faust's own sensors are on the same page, named after the app id.
     faust_prefix = worker.settings.app_id.replace("-", "_").replace(".", "_")
     assert total(found, f"{faust_prefix}_messages_received_total") >= 3, sorted({n for n, _ in found})

@@ -15,8 +15,9 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "filings"
 REPO = Path(__file__).parents[2]
 
 
-async def test_push_directory_and_stdin_keys_by_accession(kafka_bootstrap: str, kafka_topics: TopicFactory,
-                                                          tmp_path: Path) -> None:
+async def test_push_directory_and_stdin_keys_by_accession(
+    kafka_bootstrap: str, kafka_topics: TopicFactory, tmp_path: Path
+) -> None:
     """A directory and a stdin filing land on the raw topic keyed by accession; junk is skipped or failed."""
     (raw_topic,) = await kafka_topics("raw")
     folder = tmp_path / "in"
@@ -40,5 +41,7 @@ async def test_push_directory_and_stdin_keys_by_accession(kafka_bootstrap: str, 
 
     records = await read_all(Settings(kafka_bootstrap=kafka_bootstrap), raw_topic)
     assert {(r.key, r.value) for r in records} == {
-        (b"0009999999-24-000123", submission), (b"0001111111-24-000042", xml),
-        (b"0009999999-24-000777", stdin_filing)}
+        (b"0009999999-24-000123", submission),
+        (b"0001111111-24-000042", xml),
+        (b"0009999999-24-000777", stdin_filing),
+    }

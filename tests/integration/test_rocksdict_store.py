@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import orjson
 from pathlib import Path
+
+import orjson
 
 from streams.domain.offline import replay
 from streams.worker.web.positions import public_position
@@ -15,7 +16,9 @@ from tests.support.worker import WorkerProcess
 async def test_rocksdict_store_keeps_positions_across_a_restart(kafka_bootstrap: str, tmp_path: Path) -> None:
     """With tables on disk, positions equal the offline ledger before and after a restart, and nothing is redone."""
     filings = list(generate(77, 300))
-    raws = [(f.accession_number.encode() if f.accession_number else None, render_submission(f)) for f in filings]
+    raws = [
+        (f.accession_number.encode() if f.accession_number else None, render_submission(f)) for f in filings
+    ]
     worker = WorkerProcess.create(kafka_bootstrap, tmp_path, store="rocksdb://")
     try:
         worker.start()
@@ -30,8 +33,10 @@ async def test_rocksdict_store_keeps_positions_across_a_restart(kafka_bootstrap:
         restart_log = worker.logs[-1].read_text(errors="replace")
     finally:
         worker.stop()
-    expected = replay(((f.accession_number or "", raw) for f, (_, raw) in zip(filings, raws, strict=True)),
-                      worker.settings)
-    assert live == orjson.loads(orjson.dumps(
-        {k: public_position(k, p) for k, p in expected.stores.positions.items() if p}))
+    expected = replay(
+        ((f.accession_number or "", raw) for f, (_, raw) in zip(filings, raws, strict=True)), worker.settings
+    )
+    assert live == orjson.loads(
+        orjson.dumps({k: public_position(k, p) for k, p in expected.stores.positions.items() if p})
+    )
     assert "duplicate filing" not in restart_log

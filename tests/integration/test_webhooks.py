@@ -12,8 +12,8 @@ import orjson
 import pytest_asyncio
 from aiohttp import web
 
-from streams.config.subscribers import WebhookSubscriber
 from streams.adapters.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature
+from streams.config.subscribers import WebhookSubscriber
 from tests.support.contracts import validate
 from tests.support.hook_server import start_hook_server
 from tests.support.sales import ceo_sale_xml
@@ -66,16 +66,25 @@ async def test_alerts_reach_a_flaky_receiver_and_a_dead_one_dead_letters(
     flaky = await serve(Receiver("flaky-secret", ["500", "500", "timeout"]))  # type: ignore[operator]
     dead = await serve(Receiver("dead-secret", ["500"] * 100))  # type: ignore[operator]
     worker = WorkerProcess.create(
-        kafka_bootstrap, tmp_path,
-        webhooks=(WebhookSubscriber(url=flaky.url, secret="flaky-secret"),
-                  WebhookSubscriber(url=dead.url, secret="dead-secret", ticker=("ACME",), name="dead")),
-        webhook_max_attempts=6, webhook_backoff_seconds=0.05, webhook_backoff_cap_seconds=0.2,
+        kafka_bootstrap,
+        tmp_path,
+        webhooks=(
+            WebhookSubscriber(url=flaky.url, secret="flaky-secret"),
+            WebhookSubscriber(url=dead.url, secret="dead-secret", ticker=("ACME",), name="dead"),
+        ),
+        webhook_max_attempts=6,
+        webhook_backoff_seconds=0.05,
+        webhook_backoff_cap_seconds=0.2,
         webhook_timeout_seconds=TIMEOUT,
     )
     worker.start()
     try:
-        await worker.push([(b"acme", ceo_sale_xml(ticker="ACME")),
-                           (b"xyz", ceo_sale_xml(ticker="XYZ", issuer_cik="0000000777", owner_cik="0001000777"))])
+        await worker.push(
+            [
+                (b"acme", ceo_sale_xml(ticker="ACME")),
+                (b"xyz", ceo_sale_xml(ticker="XYZ", issuer_cik="0000000777", owner_cik="0001000777")),
+            ]
+        )
         await worker.drained()
         alerts = await worker.records(worker.settings.topic_alerts)
         assert len(alerts) == 2, worker.log_tail()
@@ -90,7 +99,9 @@ async def test_alerts_reach_a_flaky_receiver_and_a_dead_one_dead_letters(
         worker.stop()
 
     # The flaky receiver got exactly the alerts, each signed, byte-identical to the topic's record.
-    assert sorted({a for a, _, _ in flaky.accepted}) == sorted(a["alert_id"] for a in alerts), worker.log_tail()
+    assert sorted({a for a, _, _ in flaky.accepted}) == sorted(a["alert_id"] for a in alerts), (
+        worker.log_tail()
+    )
     assert flaky.requests >= len(alerts) + 3
     for event_id, body, signature in flaky.accepted:
         assert verify_signature("flaky-secret", signature, body, tolerance=600)

@@ -72,8 +72,14 @@ def _from_submission(body: bytes) -> ServedFiling | None:
     ciks = tuple(dict.fromkeys(str(int(c)) for c in _CIK.findall(head)))
     if not ciks or found["form"] not in _FORMS:
         return None
-    return ServedFiling(accession=found["accession"], form_type=found["form"], ciks=ciks,
-                        company=found["name"], filed=datetime.strptime(found["filed"], "%Y%m%d").date(), body=body)
+    return ServedFiling(
+        accession=found["accession"],
+        form_type=found["form"],
+        ciks=ciks,
+        company=found["name"],
+        filed=datetime.strptime(found["filed"], "%Y%m%d").date(),
+        body=body,
+    )
 
 
 def load_filings(n: int, *, prefer_corpus: bool = True) -> list[ServedFiling]:
@@ -136,8 +142,11 @@ class EdgarServer:
 
     # --- pages ------------------------------------------------------------------------------
     def _feed(self, form_family: str, start: int, count: int) -> bytes:
-        listed = sorted((f for f in self.filings if f.form_type.split("/")[0] == form_family),
-                        key=lambda f: f.accession, reverse=True)
+        listed = sorted(
+            (f for f in self.filings if f.form_type.split("/")[0] == form_family),
+            key=lambda f: f.accession,
+            reverse=True,
+        )
         rows: list[str] = []
         if form_family == "4":  # EDGAR's type=4 is a prefix match: a prospectus shows up too
             rows.append(self._entry("424B2", "0000950103-24-999999", "19617", "JPMORGAN CHASE & CO", 0))
@@ -146,36 +155,48 @@ class EdgarServer:
             for cik in f.ciks[:2]:
                 rows.append(self._entry(f.form_type, f.accession, cik, f.company, i))
         page = rows[start : start + count]
-        return ('<?xml version="1.0" encoding="ISO-8859-1" ?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
-                "<title>Latest Filings - Fri, 03 May 2024 16:00:00 EDT</title>\n"
-                + "".join(page) + "</feed>\n").encode("latin-1", "xmlcharrefreplace")
+        return (
+            '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
+            "<title>Latest Filings - Fri, 03 May 2024 16:00:00 EDT</title>\n" + "".join(page) + "</feed>\n"
+        ).encode("latin-1", "xmlcharrefreplace")
 
     @staticmethod
     def _entry(form: str, accession: str, cik: str, company: str, age: int) -> str:
         plain = accession.replace("-", "")
-        updated = (datetime(2024, 5, 3, 16, 0, tzinfo=timezone(timedelta(hours=-4))) - timedelta(seconds=age))
+        updated = datetime(2024, 5, 3, 16, 0, tzinfo=timezone(timedelta(hours=-4))) - timedelta(seconds=age)
         href = f"https://www.sec.gov/Archives/edgar/data/{cik}/{plain}/{accession}-index.htm"
-        return (f"<entry>\n<title>{escape(form)} - {escape(company)} ({cik.zfill(10)}) (Reporting)</title>\n"
-                f'<link rel="alternate" type="text/html" href="{href}"/>\n'
-                '<summary type="html"> &lt;b&gt;Filed:&lt;/b&gt; 2024-05-03 '
-                f"&lt;b&gt;AccNo:&lt;/b&gt; {accession} &lt;b&gt;Size:&lt;/b&gt; 5 KB</summary>\n"
-                f"<updated>{updated.isoformat()}</updated>\n"
-                f'<category scheme="https://www.sec.gov/" label="form type" term="{escape(form)}"/>\n'
-                f"<id>urn:tag:sec.gov,2008:accession-number={accession}</id>\n</entry>\n")
+        return (
+            f"<entry>\n<title>{escape(form)} - {escape(company)} ({cik.zfill(10)}) (Reporting)</title>\n"
+            f'<link rel="alternate" type="text/html" href="{href}"/>\n'
+            '<summary type="html"> &lt;b&gt;Filed:&lt;/b&gt; 2024-05-03 '
+            f"&lt;b&gt;AccNo:&lt;/b&gt; {accession} &lt;b&gt;Size:&lt;/b&gt; 5 KB</summary>\n"
+            f"<updated>{updated.isoformat()}</updated>\n"
+            f'<category scheme="https://www.sec.gov/" label="form type" term="{escape(form)}"/>\n'
+            f"<id>urn:tag:sec.gov,2008:accession-number={accession}</id>\n</entry>\n"
+        )
 
     def _index(self, day: date) -> bytes | None:
         listed = [f for f in self.filings if f.filed == day]
         if not listed:
             return None
-        lines = ["Description:           Daily Index of EDGAR Dissemination Feed by Form Type",
-                 f"Last Data Received:    {day:%B %d, %Y}", "Comments:              webmaster@sec.gov",
-                 "Anonymous FTP:         ftp://ftp.sec.gov/edgar/", " ", " ", " ",
-                 f"{'Form Type':<12}{'Company Name':<62}{'CIK':<12}{'Date Filed':<12}File Name", "-" * 140,
-                 f"{'10-K':<12}{'SOME OTHER CO':<62}{'320193':<12}{day:%Y%m%d}    "
-                 "edgar/data/320193/0000320193-24-000001.txt"]
+        lines = [
+            "Description:           Daily Index of EDGAR Dissemination Feed by Form Type",
+            f"Last Data Received:    {day:%B %d, %Y}",
+            "Comments:              webmaster@sec.gov",
+            "Anonymous FTP:         ftp://ftp.sec.gov/edgar/",
+            " ",
+            " ",
+            " ",
+            f"{'Form Type':<12}{'Company Name':<62}{'CIK':<12}{'Date Filed':<12}File Name",
+            "-" * 140,
+            f"{'10-K':<12}{'SOME OTHER CO':<62}{'320193':<12}{day:%Y%m%d}    "
+            "edgar/data/320193/0000320193-24-000001.txt",
+        ]
         for f in sorted(listed, key=lambda f: f.form_type):
-            lines.append(f"{f.form_type:<12}{f.company[:60]:<62}{f.cik:<12}{day:%Y%m%d}    "
-                         f"edgar/data/{f.cik}/{f.accession}.txt")
+            lines.append(
+                f"{f.form_type:<12}{f.company[:60]:<62}{f.cik:<12}{day:%Y%m%d}    "
+                f"edgar/data/{f.cik}/{f.accession}.txt"
+            )
         return ("\n".join(lines) + "\n").encode("latin-1", "replace")
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -187,8 +208,9 @@ class EdgarServer:
             kind, retry_after = fault
             if kind == "hang":
                 # Logged on arrival with status 0: the client gives up before any answer.
-                self.hits.append(Hit(arrived, request.path, request.query_string,
-                                     request.headers.get("User-Agent"), 0))
+                self.hits.append(
+                    Hit(arrived, request.path, request.query_string, request.headers.get("User-Agent"), 0)
+                )
                 await asyncio.sleep(self.hang_seconds)
                 return web.Response(status=503)
             status, body = (429, b"Too Many Requests") if kind == "429" else (503, b"Service Unavailable")
@@ -196,8 +218,15 @@ class EdgarServer:
                 headers["Retry-After"] = retry_after
         else:
             status, body = self._route(request)
-        self.hits.append(Hit(at=arrived, path=request.path, query=request.query_string,
-                             user_agent=request.headers.get("User-Agent"), status=status))
+        self.hits.append(
+            Hit(
+                at=arrived,
+                path=request.path,
+                query=request.query_string,
+                user_agent=request.headers.get("User-Agent"),
+                status=status,
+            )
+        )
         return web.Response(status=status, body=body, headers=headers)
 
     def _route(self, request: web.Request) -> tuple[int, bytes]:

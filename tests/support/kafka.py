@@ -17,9 +17,9 @@ import pytest
 import pytest_asyncio
 from aiokafka.admin import AIOKafkaAdminClient
 
-from streams.localbroker.broker import BrokerError, LocalBroker, free_port
-from streams.config.settings import Settings
 from streams.adapters.topics_admin import ensure_topics, wait_for_broker
+from streams.config.settings import Settings
+from streams.localbroker.broker import BrokerError, LocalBroker, free_port
 
 #: One line describing the session's broker (and its startup time), shown in the terminal summary.
 BROKER_SUMMARY = pytest.StashKey[str]()

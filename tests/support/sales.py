@@ -57,11 +57,25 @@ _TEMPLATE = """<?xml version="1.0"?>
 """
 
 
-def ceo_sale_xml(*, ticker: str = "ACME", issuer_cik: str = "0001234567", owner_cik: str = "0001000001",
-                 shares: int = 100_000, price: str = "50.00", following: int = 400_000,
-                 day: str = "2024-03-04") -> bytes:
+def ceo_sale_xml(
+    *,
+    ticker: str = "ACME",
+    issuer_cik: str = "0001234567",
+    owner_cik: str = "0001000001",
+    shares: int = 100_000,
+    price: str = "50.00",
+    following: int = 400_000,
+    day: str = "2024-03-04",
+) -> bytes:
     """A Form 4: the CEO sells ``shares`` at ``price`` (default $5M, a ``large_sale`` alert)."""
     return _TEMPLATE.format(
-        day=day, issuer_cik=issuer_cik, issuer_name=f"{ticker} Corp", ticker=ticker, owner_cik=owner_cik,
-        owner_name=f"Owner {owner_cik[-4:]}", shares=shares, price=price, following=following,
+        day=day,
+        issuer_cik=issuer_cik,
+        issuer_name=f"{ticker} Corp",
+        ticker=ticker,
+        owner_cik=owner_cik,
+        owner_name=f"Owner {owner_cik[-4:]}",
+        shares=shares,
+        price=price,
+        following=following,
     ).encode()

@@ -23,11 +23,11 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from streams.localbroker.broker import free_port
 from streams.adapters.consume import read_all
 from streams.adapters.lag import group_lag
-from streams.config.settings import Settings
 from streams.adapters.topics_admin import ensure_topics
+from streams.config.settings import Settings
+from streams.localbroker.broker import free_port
 
 
 @dataclass
@@ -67,27 +67,48 @@ class WorkerProcess:
     def env(self) -> dict[str, str]:
         s = self.settings
         env = {k: v for k, v in os.environ.items() if not k.startswith("FORM4_")}
-        env.update({
-            "FORM4_KAFKA_BOOTSTRAP": s.kafka_bootstrap, "FORM4_DATA_DIR": str(self.data_dir),
-            "FORM4_APP_ID": s.app_id, "FORM4_WEB_PORT": str(s.web_port), "FORM4_TOPIC_RAW": s.topic_raw,
-            "FORM4_TOPIC_PARSED": s.topic_parsed, "FORM4_TOPIC_TRANSACTIONS": s.topic_transactions,
-            "FORM4_TOPIC_ALERTS": s.topic_alerts, "FORM4_TOPIC_DLQ": s.topic_dlq,
-            "FORM4_TOPIC_PARTITIONS": str(s.topic_partitions),
-        })
-        for name in ("large_sale_usd", "cluster_window_days", "max_filing_bytes", "session_timeout_seconds", "store"):
+        env.update(
+            {
+                "FORM4_KAFKA_BOOTSTRAP": s.kafka_bootstrap,
+                "FORM4_DATA_DIR": str(self.data_dir),
+                "FORM4_APP_ID": s.app_id,
+                "FORM4_WEB_PORT": str(s.web_port),
+                "FORM4_TOPIC_RAW": s.topic_raw,
+                "FORM4_TOPIC_PARSED": s.topic_parsed,
+                "FORM4_TOPIC_TRANSACTIONS": s.topic_transactions,
+                "FORM4_TOPIC_ALERTS": s.topic_alerts,
+                "FORM4_TOPIC_DLQ": s.topic_dlq,
+                "FORM4_TOPIC_PARTITIONS": str(s.topic_partitions),
+            }
+        )
+        for name in (
+            "large_sale_usd",
+            "cluster_window_days",
+            "max_filing_bytes",
+            "session_timeout_seconds",
+            "store",
+        ):
             env[f"FORM4_{name.upper()}"] = str(getattr(s, name))
         if s.http_token is not None:
             env["FORM4_HTTP_TOKEN"] = s.http_token.get_secret_value()
         # Webhooks, lag gauge and log format (tests/integration/test_webhooks.py, test_metrics.py).
-        for name in ("topic_webhook_dlq", "webhook_max_attempts", "webhook_backoff_seconds",
-                     "webhook_backoff_cap_seconds", "webhook_timeout_seconds", "lag_monitor_interval_seconds",
-                     "log_format"):
+        for name in (
+            "topic_webhook_dlq",
+            "webhook_max_attempts",
+            "webhook_backoff_seconds",
+            "webhook_backoff_cap_seconds",
+            "webhook_timeout_seconds",
+            "lag_monitor_interval_seconds",
+            "log_format",
+        ):
             env[f"FORM4_{name.upper()}"] = str(getattr(s, name))
         if s.webhooks:
-            env["FORM4_WEBHOOKS"] = orjson.dumps([
-                w.model_dump(mode="json", exclude={"secret"}) | {"secret": w.secret.get_secret_value()}
-                for w in s.webhooks
-            ]).decode()
+            env["FORM4_WEBHOOKS"] = orjson.dumps(
+                [
+                    w.model_dump(mode="json", exclude={"secret"}) | {"secret": w.secret.get_secret_value()}
+                    for w in s.webhooks
+                ]
+            ).decode()
         return env
 
     def start(self, timeout: float = 180.0) -> None:
@@ -95,8 +116,13 @@ class WorkerProcess:
         log = self.data_dir / f"worker-{self.starts}.log"
         self.logs.append(log)
         with log.open("wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=self.env, stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "streams", "worker"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -137,9 +163,14 @@ class WorkerProcess:
         return orjson.loads(body)  # type: ignore[no-any-return]
 
     async def push(self, raws: Iterable[tuple[bytes | None, bytes]]) -> int:
-        producer = AIOKafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, acks="all",
-                                    enable_idempotence=True, linger_ms=20, compression_type="gzip",
-                                    max_request_size=16 * 1024 * 1024)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.bootstrap_servers,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=20,
+            compression_type="gzip",
+            max_request_size=16 * 1024 * 1024,
+        )
         await producer.start()
         try:
             futures = [await producer.send(self.settings.topic_raw, value, key=key) for key, value in raws]

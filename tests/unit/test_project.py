@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_readme_settings_table_matches_the_settings_class() -> None:
     """A setting added or changed without regenerating the README's table fails here."""
     readme = (ROOT / "README.md").read_text()
-    current = readme[readme.index(BEGIN): readme.index(END) + len(END)]
+    current = readme[readme.index(BEGIN) : readme.index(END) + len(END)]
     assert current == settings_table(), "run: python -m streams.config.settings_doc and paste into README.md"
 
 

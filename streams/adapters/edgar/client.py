@@ -47,8 +47,10 @@ def check_user_agent(user_agent: str | None) -> str:
     Raises:
         EdgarConfigError: missing, or without an e-mail-like contact.
     """
-    hint = ('set FORM4_EDGAR_USER_AGENT to "<organisation or name> <contact e-mail>", e.g. '
-            '"Acme Research ops@acme.example" (SEC requires a declared User-Agent)')
+    hint = (
+        'set FORM4_EDGAR_USER_AGENT to "<organisation or name> <contact e-mail>", e.g. '
+        '"Acme Research ops@acme.example" (SEC requires a declared User-Agent)'
+    )
     if not user_agent or not user_agent.strip():
         raise EdgarConfigError(f"no EDGAR User-Agent: {hint}")
     if not _EMAIL.search(user_agent):
@@ -124,8 +126,9 @@ class EdgarClient:
         )
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -165,8 +168,9 @@ class EdgarClient:
                 problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             if attempt < self.max_attempts:
                 delay = self._delay(attempt, retry_after)
-                log.warning("EDGAR %s: %s; retry %d/%d in %.2fs", url, problem, attempt,
-                            self.max_attempts - 1, delay)
+                log.warning(
+                    "EDGAR %s: %s; retry %d/%d in %.2fs", url, problem, attempt, self.max_attempts - 1, delay
+                )
                 await asyncio.sleep(delay)
         raise EdgarError(f"{url}: {problem} after {self.max_attempts} attempts")
 

@@ -38,8 +38,18 @@ class FeedEntry:
 
 def feed_url(base_url: str, form_type: str, start: int = 0, count: int = 100) -> str:
     """The Atom feed URL of the latest filings of one form family."""
-    query = urlencode({"action": "getcurrent", "type": form_type, "company": "", "dateb": "",
-                       "owner": "include", "start": start, "count": count, "output": "atom"})
+    query = urlencode(
+        {
+            "action": "getcurrent",
+            "type": form_type,
+            "company": "",
+            "dateb": "",
+            "owner": "include",
+            "start": start,
+            "count": count,
+            "output": "atom",
+        }
+    )
     return f"{base_url.rstrip('/')}/cgi-bin/browse-edgar?{query}"
 
 
@@ -104,6 +114,13 @@ def parse_feed(content: bytes) -> FeedPage:
             continue
         seen.add(accession)
         cik = _CIK_IN_URL.search(link)
-        out.append(FeedEntry(accession=accession, form_type=form, index_url=link, updated=_updated(entry),
-                             cik=cik.group(1) if cik else None))
+        out.append(
+            FeedEntry(
+                accession=accession,
+                form_type=form,
+                index_url=link,
+                updated=_updated(entry),
+                cik=cik.group(1) if cik else None,
+            )
+        )
     return FeedPage(entries=out, listed=listed)

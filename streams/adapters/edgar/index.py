@@ -72,8 +72,9 @@ def parse_form_index(content: bytes, forms: frozenset[str] = OWNERSHIP_FORMS) ->
             day = _date(filed)
         except ValueError:
             continue
-        out.append(IndexEntry(form_type=form, company=company.strip(), cik=cik, date_filed=day,
-                              file_name=file_name))
+        out.append(
+            IndexEntry(form_type=form, company=company.strip(), cik=cik, date_filed=day, file_name=file_name)
+        )
     return out
 
 

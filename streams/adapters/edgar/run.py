@@ -51,8 +51,9 @@ class KafkaSink:
         await self.producer.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.producer.stop()
 
     async def send_all(self, items: Sequence[tuple[str, bytes]]) -> None:
@@ -81,8 +82,9 @@ class Counts:
         return f"listed {self.listed}, sent {self.sent}, already sent {self.known}, failed {self.failed}"
 
 
-async def push_refs(client: EdgarClient, sink: Sink, state: EdgarState, refs: Iterable[FilingRef],
-                    echo: Echo) -> Counts:
+async def push_refs(
+    client: EdgarClient, sink: Sink, state: EdgarState, refs: Iterable[FilingRef], echo: Echo
+) -> Counts:
     """Download the filings not sent yet, send them, and checkpoint them once acknowledged."""
     counts = Counts()
     todo: dict[str, FilingRef] = {}
@@ -168,8 +170,9 @@ async def follow(settings: Settings, sink: Sink, *, once: bool, stop: asyncio.Ev
     return total
 
 
-async def backfill(settings: Settings, sink: Sink, start: date, end: date, *, resume: bool,
-                   stop: asyncio.Event, echo: Echo) -> Counts:
+async def backfill(
+    settings: Settings, sink: Sink, start: date, end: date, *, resume: bool, stop: asyncio.Event, echo: Echo
+) -> Counts:
     """Send every ownership filing of the daily form indexes from ``start`` to ``end``.
 
     Days without an index (holidays, not yet published) are skipped. With ``resume``, days up to

@@ -65,8 +65,10 @@ class EdgarState:
     def save(self) -> None:
         """Write the checkpoint atomically."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"sent": list(self.sent),
-                "backfill_done": self.backfill_done.isoformat() if self.backfill_done else None}
+        data = {
+            "sent": list(self.sent),
+            "backfill_done": self.backfill_done.isoformat() if self.backfill_done else None,
+        }
         fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".json", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -17,8 +17,8 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from parsers.events import TRANSACTION_SCHEMA, TransactionEvent
-from streams.domain.records import ALERT_SCHEMA, DEAD_LETTER_SCHEMA, Alert, DeadLetter
 from streams.adapters.webhooks import WEBHOOK_DEAD_LETTER_SCHEMA, WebhookDeadLetter
+from streams.domain.records import ALERT_SCHEMA, DEAD_LETTER_SCHEMA, Alert, DeadLetter
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 #: What ``str(Decimal)`` can produce for the finite numbers we emit, exponent form included.
@@ -82,8 +82,13 @@ def resolve(name: str) -> Contract:
     """
     wanted = name.strip()
     for contract in CONTRACTS.values():
-        if wanted in {contract.name, contract.wire_id, contract.file_name, contract.file_name[:-5],
-                      contract.schema_id}:
+        if wanted in {
+            contract.name,
+            contract.wire_id,
+            contract.file_name,
+            contract.file_name[:-5],
+            contract.schema_id,
+        }:
             return contract
     raise KeyError(f"unknown schema {name!r}; one of: {', '.join(CONTRACTS)}")
 
@@ -123,5 +128,14 @@ def write_all(directory: Path = SCHEMA_DIR) -> list[Path]:
     return paths
 
 
-__all__ = ["CONTRACTS", "DECIMAL_PATTERN", "Contract", "committed", "generate", "load", "render", "resolve",
-           "write_all"]
+__all__ = [
+    "CONTRACTS",
+    "DECIMAL_PATTERN",
+    "Contract",
+    "committed",
+    "generate",
+    "load",
+    "render",
+    "resolve",
+    "write_all",
+]

@@ -10,9 +10,12 @@ from streams.domain.schemas import CONTRACTS, SCHEMA_DIR, render, write_all
 def main(argv: list[str]) -> int:
     """Write every schema file; with ``--check`` only report drift (exit 1) and write nothing."""
     if "--check" in argv:
-        stale = [c.file_name for n, c in CONTRACTS.items()
-                 if not (SCHEMA_DIR / c.file_name).exists()
-                 or (SCHEMA_DIR / c.file_name).read_text(encoding="utf-8") != render(n)]
+        stale = [
+            c.file_name
+            for n, c in CONTRACTS.items()
+            if not (SCHEMA_DIR / c.file_name).exists()
+            or (SCHEMA_DIR / c.file_name).read_text(encoding="utf-8") != render(n)
+        ]
         for name in stale:
             print(f"stale: {name} (run: python -m streams.domain.schemas)", file=sys.stderr)
         return 1 if stale else 0

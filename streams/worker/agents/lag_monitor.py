@@ -10,20 +10,25 @@ import logging
 
 from prometheus_client import Gauge
 
-from streams.worker.app import app
 from streams.adapters.lag import group_lag
 from streams.config.settings import get_settings
+from streams.worker.app import app
 
 log = logging.getLogger(__name__)
 _settings = get_settings()
 
-consumer_lag = Gauge("form4_consumer_lag", "Messages not yet committed by the worker group, per partition",
-                     ["topic", "partition"])
+consumer_lag = Gauge(
+    "form4_consumer_lag",
+    "Messages not yet committed by the worker group, per partition",
+    ["topic", "partition"],
+)
 
 
 async def refresh_lag() -> int:
     """Update the gauge from the broker; returns the total lag."""
-    lag = await group_lag(_settings, topics=[_settings.topic_raw, _settings.topic_parsed, _settings.topic_alerts])
+    lag = await group_lag(
+        _settings, topics=[_settings.topic_raw, _settings.topic_parsed, _settings.topic_alerts]
+    )
     for p in lag.partitions:
         consumer_lag.labels(p.topic, str(p.partition)).set(p.lag)
     return lag.total_lag

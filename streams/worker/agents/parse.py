@@ -3,33 +3,40 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import faust
 
 from parsers import ParseError, parse, to_events
-from streams.worker.crash import die_unacked
-from streams.worker.metrics import dead_letters, events_emitted, filings_duplicate, filings_parsed
+from streams.config.settings import get_settings
 from streams.domain.parsed import to_parsed
 from streams.domain.records import DeadLetter
-from streams.config.settings import get_settings
+from streams.worker.app import app
+from streams.worker.crash import die_unacked
+from streams.worker.metrics import dead_letters, events_emitted, filings_duplicate, filings_parsed
 from streams.worker.tables import seen
 from streams.worker.topics import dead_letters as dlq_topic
 from streams.worker.topics import parsed_filings, raw_filings, transactions
-from streams.worker.app import app
 
 log = logging.getLogger(__name__)
 _settings = get_settings()
 
 
-def dead_letter(raw: bytes, message: faust.types.Message, reason: str, error: str,
-                where: str | None = None) -> DeadLetter:
+def dead_letter(
+    raw: bytes, message: faust.types.Message, reason: str, error: str, where: str | None = None
+) -> DeadLetter:
     key = message.key.decode("utf-8", "replace") if isinstance(message.key, bytes) else message.key
     return DeadLetter(
-        reason=reason, error=error, where=where, source_topic=message.topic,
-        source_partition=message.partition, source_offset=message.offset, source_key=key,
-        original_b64=DeadLetter.encode_original(raw), original_size=len(raw),
-        failed_at=datetime.now(timezone.utc),
+        reason=reason,
+        error=error,
+        where=where,
+        source_topic=message.topic,
+        source_partition=message.partition,
+        source_offset=message.offset,
+        source_key=key,
+        original_b64=DeadLetter.encode_original(raw),
+        original_size=len(raw),
+        failed_at=datetime.now(UTC),
     )
 
 
@@ -37,14 +44,19 @@ async def handle_raw(raw: bytes, message: faust.types.Message) -> None:
     """Parse one raw filing and publish its events; dead-letter it when it cannot be parsed."""
     where = f"{message.topic}[{message.partition}]@{message.offset}"
     # The same place as fields of JSON log lines (streams/logs.py); text logs keep "where" in the message.
-    ctx: dict[str, object] = {"topic": message.topic, "partition": message.partition, "offset": message.offset}
+    ctx: dict[str, object] = {
+        "topic": message.topic,
+        "partition": message.partition,
+        "offset": message.offset,
+    }
     try:
         filing = parse(raw, max_bytes=_settings.max_filing_bytes)
     except ParseError as exc:
         dead_letters.labels(exc.reason).inc()
         log.warning("dead letter %s key=%r: %s", where, message.key, exc, extra=ctx | {"reason": exc.reason})
-        await dlq_topic.send(key=message.key, value=dead_letter(raw, message, exc.reason, exc.message,
-                                                                exc.where).to_json())
+        await dlq_topic.send(
+            key=message.key, value=dead_letter(raw, message, exc.reason, exc.message, exc.where).to_json()
+        )
         return
     fid = filing.filing_id
     if seen.get(fid) is not None:
@@ -63,8 +75,14 @@ async def handle_raw(raw: bytes, message: faust.types.Message) -> None:
     seen[fid] = message.offset
     filings_parsed.labels(filing.source_format).inc()
     events_emitted.inc(len(events))
-    log.info("parsed %s (%s, %d events) at %s", fid, filing.form_type, len(events), where,
-             extra=ctx | {"filing_id": fid, "accession_number": filing.accession_number})
+    log.info(
+        "parsed %s (%s, %d events) at %s",
+        fid,
+        filing.form_type,
+        len(events),
+        where,
+        extra=ctx | {"filing_id": fid, "accession_number": filing.accession_number},
+    )
 
 
 @app.agent(raw_filings, concurrency=1)  # concurrency>1 can lose messages (faust #606)

@@ -8,23 +8,29 @@ dead letter was acknowledged by Kafka, so a crash in between redelivers (receive
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiohttp
 import faust
 import orjson
 
-from streams.worker.crash import die_unacked
-from streams.worker.app import app
-from streams.config.settings import get_settings
-from streams.worker.topics import alerts
 from streams.adapters.webhooks import WebhookDeadLetter, deliver_all, webhook_deliveries
+from streams.config.settings import get_settings
+from streams.worker.app import app
+from streams.worker.crash import die_unacked
+from streams.worker.topics import alerts
 
 log = logging.getLogger(__name__)
 _settings = get_settings()
 
-webhook_dlq = app.topic(_settings.topic_webhook_dlq, key_type=bytes, value_type=bytes, key_serializer="raw",
-                        value_serializer="raw", partitions=_settings.topic_partitions)
+webhook_dlq = app.topic(
+    _settings.topic_webhook_dlq,
+    key_type=bytes,
+    value_type=bytes,
+    key_serializer="raw",
+    value_serializer="raw",
+    partitions=_settings.topic_partitions,
+)
 
 
 async def handle_alert(session: aiohttp.ClientSession, raw: bytes, message: faust.types.Message) -> None:
@@ -37,8 +43,11 @@ async def handle_alert(session: aiohttp.ClientSession, raw: bytes, message: faus
         alert_id = str(alert["alert_id"])
     except (orjson.JSONDecodeError, KeyError, TypeError):
         # Not an alert at all (the topic is ours): nothing a subscriber could use.
-        log.error("not a form4.alert/1 record at %s; skipped", where,
-                  extra={"topic": message.topic, "partition": message.partition, "offset": message.offset})
+        log.error(
+            "not a form4.alert/1 record at %s; skipped",
+            where,
+            extra={"topic": message.topic, "partition": message.partition, "offset": message.offset},
+        )
         return
     deliveries = await deliver_all(session, _settings.webhooks, alert, raw, _settings)
     pending = []
@@ -47,13 +56,29 @@ async def handle_alert(session: aiohttp.ClientSession, raw: bytes, message: faus
         if d.ok:
             continue
         letter = WebhookDeadLetter(
-            alert_id=alert_id, subscriber=d.subscriber.label, url=d.subscriber.url, attempts=d.attempts,
-            last_error=d.last_error, last_status=d.last_status, alert=alert, failed_at=datetime.now(timezone.utc),
+            alert_id=alert_id,
+            subscriber=d.subscriber.label,
+            url=d.subscriber.url,
+            attempts=d.attempts,
+            last_error=d.last_error,
+            last_status=d.last_status,
+            alert=alert,
+            failed_at=datetime.now(UTC),
         )
-        log.error("webhook %s gave up on alert %s after %d attempts (%s): sent to %s", d.subscriber.label,
-                  alert_id, d.attempts, d.last_error, webhook_dlq.get_topic_name(),
-                  extra={"alert_id": alert_id, "topic": message.topic, "partition": message.partition,
-                         "offset": message.offset})
+        log.error(
+            "webhook %s gave up on alert %s after %d attempts (%s): sent to %s",
+            d.subscriber.label,
+            alert_id,
+            d.attempts,
+            d.last_error,
+            webhook_dlq.get_topic_name(),
+            extra={
+                "alert_id": alert_id,
+                "topic": message.topic,
+                "partition": message.partition,
+                "offset": message.offset,
+            },
+        )
         pending.append(await webhook_dlq.send(key=message.key, value=letter.to_json()))
     for fut in pending:
         await fut

@@ -18,9 +18,9 @@ from faust.exceptions import ProducerSendError
 from faust.web import Request, Response, View
 
 from parsers import ParseError, sniff
-from streams.worker.app import app
 from streams.adapters.producer import accession_of
 from streams.config.settings import get_settings
+from streams.worker.app import app
 from streams.worker.topics import raw_filings
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,11 @@ class FilingsView(View):
         req = cast(aiohttp_web.Request, request)
         token = settings.http_token.get_secret_value() if settings.http_token else None
         if not authorized(req.headers.get("Authorization"), token):
-            return self.json({"error": "missing or wrong bearer token"}, status=401,
-                             headers={"WWW-Authenticate": 'Bearer realm="form4"'})
+            return self.json(
+                {"error": "missing or wrong bearer token"},
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="form4"'},
+            )
         limit = settings.max_filing_bytes
         too_large = {"reason": "too_large", "error": f"a filing may be at most {limit} bytes"}
         # Content-Length first: a huge upload is refused before a byte of it is read.
@@ -107,11 +110,23 @@ class FilingsView(View):
                 return self.json(refused, status=413)
             log.warning("POST /filings: Kafka did not acknowledge: %r", exc)
             return self.json({"error": f"Kafka did not acknowledge the filing: {exc!r}"}, status=503)
-        body: dict[str, Any] = {"accession_number": accession, "topic": meta.topic,
-                                "partition": meta.partition, "offset": meta.offset, "format": fmt}
+        body: dict[str, Any] = {
+            "accession_number": accession,
+            "topic": meta.topic,
+            "partition": meta.partition,
+            "offset": meta.offset,
+            "format": fmt,
+        }
         filing_id = predicted_filing_id(raw, fmt, accession)
         if filing_id:
             body["filing_id"] = filing_id
-        log.info("POST /filings: %s (%s, %d bytes) at %s[%d]@%d", filing_id or "?", fmt, len(raw),
-                 meta.topic, meta.partition, meta.offset)
+        log.info(
+            "POST /filings: %s (%s, %d bytes) at %s[%d]@%d",
+            filing_id or "?",
+            fmt,
+            len(raw),
+            meta.topic,
+            meta.partition,
+            meta.offset,
+        )
         return self.json(body, status=202)

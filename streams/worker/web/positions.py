@@ -74,11 +74,13 @@ class StatsView(View):
         filings = [f for f in ledger_stores.filings.values() if f]
         alerts = [a for a in ledger_stores.alerts.values() if a]
         positions = [p for p in ledger_stores.positions.values() if p]
-        return self.json({
-            "filings_applied": sum(1 for f in filings if f.get("status") == "active"),
-            "filings_superseded": sum(1 for f in filings if f.get("status") == "superseded"),
-            "positions": len(positions),
-            "positions_with_breaks": sum(1 for p in positions if p.get("breaks")),
-            "alerts_active": sum(1 for a in alerts if a.get("active")),
-            "alerts_retracted": sum(1 for a in alerts if not a.get("active")),
-        })
+        return self.json(
+            {
+                "filings_applied": sum(1 for f in filings if f.get("status") == "active"),
+                "filings_superseded": sum(1 for f in filings if f.get("status") == "superseded"),
+                "positions": len(positions),
+                "positions_with_breaks": sum(1 for p in positions if p.get("breaks")),
+                "alerts_active": sum(1 for a in alerts if a.get("active")),
+                "alerts_retracted": sum(1 for a in alerts if not a.get("active")),
+            }
+        )

@@ -82,8 +82,13 @@ class ListSink:
 
 
 def settings_for(server: EdgarServer, tmp: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"edgar_user_agent": UA, "edgar_base_url": server.base_url, "data_dir": tmp,
-                                 "edgar_backoff_seconds": 0.01, "edgar_timeout_seconds": 0.5}
+    values: dict[str, object] = {
+        "edgar_user_agent": UA,
+        "edgar_base_url": server.base_url,
+        "data_dir": tmp,
+        "edgar_backoff_seconds": 0.01,
+        "edgar_timeout_seconds": 0.5,
+    }
     return Settings(**(values | overrides))  # type: ignore[arg-type]
 
 
@@ -98,7 +103,9 @@ def test_feed_entries_are_ownership_forms_once_per_accession() -> None:
     page = parse_feed(FEED)
     assert page.listed == 4
     assert [(e.accession, e.form_type, e.cik) for e in page.entries] == [
-        ("0001234567-24-000123", "4", "1234567"), ("0007654321-24-000009", "4/A", "7654321")]
+        ("0001234567-24-000123", "4", "1234567"),
+        ("0007654321-24-000009", "4/A", "7654321"),
+    ]
     assert page.entries[0].updated is not None and page.entries[0].updated.hour == 16
     assert page.entries[0].index_url.endswith("0001234567-24-000123-index.htm")
     with pytest.raises(ValueError):
@@ -109,13 +116,18 @@ def test_daily_index_lines_are_filtered_to_ownership_forms() -> None:
     """A daily form index yields the Form 3/4/5 lines with CIK, date and accession, whatever the names."""
     entries = parse_form_index(INDEX)
     assert [(e.form_type, e.cik, e.accession) for e in entries] == [
-        ("3", "7654321", "0007654321-24-000001"), ("4", "1234567", "0001234567-24-000123"),
-        ("4/A", "1111111", "0001111111-24-000002")]
+        ("3", "7654321", "0007654321-24-000001"),
+        ("4", "1234567", "0001234567-24-000123"),
+        ("4/A", "1111111", "0001111111-24-000002"),
+    ]
     assert entries[2].company == "O'NEIL & SONS HOLDINGS, L.P."
     assert {e.date_filed for e in entries} == {date(2024, 5, 3)}
     assert daily_index_path(date(2024, 5, 3)) == "Archives/edgar/daily-index/2024/QTR2/form.20240503.idx"
     assert list(business_days(date(2024, 5, 3), date(2024, 5, 7))) == [
-        date(2024, 5, 3), date(2024, 5, 6), date(2024, 5, 7)]
+        date(2024, 5, 3),
+        date(2024, 5, 6),
+        date(2024, 5, 7),
+    ]
 
 
 def test_refuses_to_start_without_a_declared_user_agent(tmp_path: Path) -> None:
@@ -128,8 +140,14 @@ def test_refuses_to_start_without_a_declared_user_agent(tmp_path: Path) -> None:
         EdgarClient(Settings(edgar_user_agent=None, data_dir=tmp_path))
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORM4_")}
     env["FORM4_KAFKA_BOOTSTRAP"] = "127.0.0.1:9"  # never reached: the check comes first
-    done = subprocess.run([sys.executable, "-m", "streams", "edgar", "follow", "--once"], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "streams", "edgar", "follow", "--once"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert "FORM4_EDGAR_USER_AGENT" in done.stderr
 
@@ -205,8 +223,15 @@ async def test_backfill_walks_weekdays_skips_missing_days_and_resumes(tmp_path: 
     with EdgarServer(spread(load_filings(9), days)) as server:
         settings = settings_for(server, tmp_path)
         sink = ListSink()
-        counts = await backfill(settings, sink, date(2024, 5, 4), date(2024, 5, 13), resume=True,
-                                stop=asyncio.Event(), echo=lambda _: None)
+        counts = await backfill(
+            settings,
+            sink,
+            date(2024, 5, 4),
+            date(2024, 5, 13),
+            resume=True,
+            stop=asyncio.Event(),
+            echo=lambda _: None,
+        )
         asked = [h.path.rsplit(".", 2)[-2] for h in server.hits_for("daily-index")]
         assert asked == ["20240506", "20240507", "20240508", "20240509", "20240510", "20240513"]
         assert sorted(k for k, _ in sink.items) == sorted(f.accession for f in server.filings)
@@ -215,11 +240,25 @@ async def test_backfill_walks_weekdays_skips_missing_days_and_resumes(tmp_path: 
 
         server.hits.clear()
         again = ListSink()
-        await backfill(settings, again, date(2024, 5, 4), date(2024, 5, 13), resume=True,
-                       stop=asyncio.Event(), echo=lambda _: None)
+        await backfill(
+            settings,
+            again,
+            date(2024, 5, 4),
+            date(2024, 5, 13),
+            resume=True,
+            stop=asyncio.Event(),
+            echo=lambda _: None,
+        )
         assert again.items == [] and server.hits_for("daily-index") == []
 
-        await backfill(settings, again, date(2024, 5, 4), date(2024, 5, 13), resume=False,
-                       stop=asyncio.Event(), echo=lambda _: None)
+        await backfill(
+            settings,
+            again,
+            date(2024, 5, 4),
+            date(2024, 5, 13),
+            resume=False,
+            stop=asyncio.Event(),
+            echo=lambda _: None,
+        )
         assert again.items == []  # days re-read, but every accession was already sent
         assert server.hits_for("daily-index") and not server.hits_for("/data/")

@@ -15,7 +15,11 @@ def test_directories_are_walked_and_non_filings_are_marked_skip(tmp_path: Path) 
     (tmp_path / "notes.md").write_text("not a filing")
     (tmp_path / "sub" / "form.NC").write_bytes(b"x")
     found = [(p.relative_to(tmp_path).as_posix(), v) for p, v in candidates([tmp_path])]
-    assert found == [("a.xml", "push"), ("notes.md", "skip"), ("sub/0001234567-24-000123.txt", "push"),
-                     ("sub/form.NC", "push")]
+    assert found == [
+        ("a.xml", "push"),
+        ("notes.md", "skip"),
+        ("sub/0001234567-24-000123.txt", "push"),
+        ("sub/form.NC", "push"),
+    ]
     missing = tmp_path / "missing.xml"
     assert list(candidates([missing])) == [(missing, "push")]

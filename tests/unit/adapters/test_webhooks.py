@@ -11,9 +11,6 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from streams.config.subscribers import WebhookSubscriber
-from streams.localbroker.broker import free_port
-from streams.config.settings import Settings
 from streams.adapters.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
@@ -24,6 +21,9 @@ from streams.adapters.webhooks import (
     sign,
     verify_signature,
 )
+from streams.config.settings import Settings
+from streams.config.subscribers import WebhookSubscriber
+from streams.localbroker.broker import free_port
 from tests.support.hook_server import start_hook_server
 
 BODY = b'{"schema":"form4.alert/1","alert_id":"a1"}'
@@ -37,15 +37,20 @@ def test_signature_has_the_stripe_layout_and_verifies() -> None:
     assert verify_signature("whsec", header, BODY, now=1_700_000_010)
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda h, b: (h, b + b" "),                       # body changed
-    lambda h, b: (h.replace("t=17", "t=18"), b),      # timestamp changed
-    lambda h, b: (sign("other", b, 1_700_000_000), b),  # wrong secret
-    lambda h, b: ("v1=" + h.split("v1=")[1], b),      # timestamp missing
-    lambda h, b: ("garbage", b),
-    lambda h, b: (None, b),
-])
-def test_tampered_or_malformed_signatures_are_rejected(mutate: Callable[[str, bytes], tuple[Any, bytes]]) -> None:
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda h, b: (h, b + b" "),  # body changed
+        lambda h, b: (h.replace("t=17", "t=18"), b),  # timestamp changed
+        lambda h, b: (sign("other", b, 1_700_000_000), b),  # wrong secret
+        lambda h, b: ("v1=" + h.split("v1=")[1], b),  # timestamp missing
+        lambda h, b: ("garbage", b),
+        lambda h, b: (None, b),
+    ],
+)
+def test_tampered_or_malformed_signatures_are_rejected(
+    mutate: Callable[[str, bytes], tuple[Any, bytes]],
+) -> None:
     """Any change to body, timestamp or secret, and any malformed header, fails verification."""
     header, body = mutate(sign("whsec", BODY, 1_700_000_000), BODY)
     assert not verify_signature("whsec", header, body, now=1_700_000_000)
@@ -92,8 +97,13 @@ async def receiver_factory() -> AsyncIterator[Callable[[list[int]], Any]]:
 
 
 def _settings(**overrides: Any) -> Settings:
-    return Settings(webhook_max_attempts=4, webhook_backoff_seconds=0.5, webhook_backoff_cap_seconds=1.5,
-                    webhook_timeout_seconds=5, **overrides)
+    return Settings(
+        webhook_max_attempts=4,
+        webhook_backoff_seconds=0.5,
+        webhook_backoff_cap_seconds=1.5,
+        webhook_timeout_seconds=5,
+        **overrides,
+    )
 
 
 async def test_server_errors_are_retried_with_backoff_until_accepted(receiver_factory: Any) -> None:
@@ -123,10 +133,12 @@ async def test_gives_up_after_max_attempts_and_stops_on_a_permanent_refusal(rece
         return None
 
     async with aiohttp.ClientSession() as session:
-        gave_up = await deliver(session, WebhookSubscriber(url=failing.url, secret="s"), BODY, "a1", _settings(),
-                                sleep=no_sleep)
-        refused = await deliver(session, WebhookSubscriber(url=refusing.url, secret="s"), BODY, "a1",
-                                _settings(), sleep=no_sleep)
+        gave_up = await deliver(
+            session, WebhookSubscriber(url=failing.url, secret="s"), BODY, "a1", _settings(), sleep=no_sleep
+        )
+        refused = await deliver(
+            session, WebhookSubscriber(url=refusing.url, secret="s"), BODY, "a1", _settings(), sleep=no_sleep
+        )
     assert (gave_up.ok, gave_up.attempts, gave_up.last_status) == (False, 4, 500)
     assert "HTTP 500" in gave_up.last_error
     assert (refused.ok, refused.attempts, refused.last_status) == (False, 1, 400)
@@ -148,8 +160,10 @@ async def test_deliver_all_applies_each_subscribers_filter(receiver_factory: Any
     """Only subscribers whose filter matches the alert receive it."""
     wanted = await receiver_factory([])
     other = await receiver_factory([])
-    subs = [WebhookSubscriber(url=wanted.url, secret="s", ticker=("ACME",)),
-            WebhookSubscriber(url=other.url, secret="s", ticker=("XYZ",))]
+    subs = [
+        WebhookSubscriber(url=wanted.url, secret="s", ticker=("ACME",)),
+        WebhookSubscriber(url=other.url, secret="s", ticker=("XYZ",)),
+    ]
     alert = {"alert_id": "a1", "ticker": "ACME", "rule": "large_sale", "severity": "high", "figures": {}}
     async with aiohttp.ClientSession() as session:
         results = await asyncio.wait_for(deliver_all(session, subs, alert, BODY, _settings()), 30)
@@ -159,6 +173,14 @@ async def test_deliver_all_applies_each_subscribers_filter(receiver_factory: Any
 
 def test_webhook_dead_letter_wire_form() -> None:
     """The webhook dead letter serialises with its schema id and the original alert."""
-    letter = WebhookDeadLetter(alert_id="a1", subscriber="h", url="http://h/x", attempts=6, last_error="HTTP 500",
-                               last_status=500, alert={"alert_id": "a1"}, failed_at="2024-01-01T00:00:00Z")
+    letter = WebhookDeadLetter(
+        alert_id="a1",
+        subscriber="h",
+        url="http://h/x",
+        attempts=6,
+        last_error="HTTP 500",
+        last_status=500,
+        alert={"alert_id": "a1"},
+        failed_at="2024-01-01T00:00:00Z",
+    )
     assert letter.to_json().startswith(b'{"schema":"form4.webhook_dead_letter/1"')

@@ -8,8 +8,13 @@ from streams.cli import main
 from streams.cli.alerts import format_alert
 
 ALERT = {
-    "kind": "alert_raised", "alert_id": "a1", "rule": "large_sale", "severity": "high", "issuer_cik": "0000320193",
-    "ticker": "AAPL", "summary": "CEO Doe Jane sold 20,000 shares for $2,000,000 on the open market",
+    "kind": "alert_raised",
+    "alert_id": "a1",
+    "rule": "large_sale",
+    "severity": "high",
+    "issuer_cik": "0000320193",
+    "ticker": "AAPL",
+    "summary": "CEO Doe Jane sold 20,000 shares for $2,000,000 on the open market",
     "created_at": "2024-03-06T22:05:07.123456Z",
 }
 
@@ -24,7 +29,9 @@ def test_line_has_time_kind_severity_rule_ticker_and_summary() -> None:
 
 def test_retraction_is_marked_once_and_missing_ticker_falls_back_to_the_cik() -> None:
     """A retraction says RETRACTED in its kind column (not twice); no ticker shows the issuer CIK."""
-    line = format_alert(ALERT | {"kind": "alert_retracted", "ticker": None, "summary": "RETRACTED: " + ALERT["summary"]})
+    line = format_alert(
+        ALERT | {"kind": "alert_retracted", "ticker": None, "summary": "RETRACTED: " + ALERT["summary"]}
+    )
     assert line.split()[2] == "RETRACTED"
     assert line.count("RETRACTED") == 1
     assert "CIK 0000320193" in line

@@ -62,7 +62,7 @@ def test_failure_reported_and_others_printed(tmp_path: Path) -> None:
 
 
 def test_stdin_dash() -> None:
-    """"-" must read the filing from stdin."""
+    """ "-" must read the filing from stdin."""
     result = _runner().invoke(main, ["parse", "-"], input=(FIXTURES / "form4a_amendment.xml").read_bytes())
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[0])["form_type"] == "4/A"

@@ -13,8 +13,13 @@ from streams.config.subscribers import AlertFilter, WebhookSubscriber, alert_val
 
 def _alert(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "schema": "form4.alert/1", "kind": "alert_raised", "alert_id": "a1", "rule": "large_sale",
-        "severity": "high", "issuer_cik": "0000320193", "ticker": "AAPL",
+        "schema": "form4.alert/1",
+        "kind": "alert_raised",
+        "alert_id": "a1",
+        "rule": "large_sale",
+        "severity": "high",
+        "issuer_cik": "0000320193",
+        "ticker": "AAPL",
         "figures": {"value_usd": "2500000.00", "window_sold_value_usd": None},
     }
     return base | overrides
@@ -61,12 +66,16 @@ def test_min_value_uses_the_sale_or_window_value() -> None:
 
 def test_subscriber_accepts_single_values_and_rejects_bad_input() -> None:
     """A webhook entry takes one value or a list per condition; unknown keys, rules and schemes are refused."""
-    sub = WebhookSubscriber.model_validate({"url": "https://hooks.example/x", "secret": "s", "ticker": "aapl",
-                                            "min_value": 1000})
+    sub = WebhookSubscriber.model_validate(
+        {"url": "https://hooks.example/x", "secret": "s", "ticker": "aapl", "min_value": 1000}
+    )
     assert sub.ticker == ("AAPL",) and sub.min_value == Decimal(1000) and sub.label == "hooks.example"
     assert sub.matches(_alert())
-    for bad in ({"url": "ftp://x", "secret": "s"}, {"url": "http://x", "secret": "s", "rule": "nope"},
-                {"url": "http://x", "secret": "s", "tickr": "AAPL"}):
+    for bad in (
+        {"url": "ftp://x", "secret": "s"},
+        {"url": "http://x", "secret": "s", "rule": "nope"},
+        {"url": "http://x", "secret": "s", "tickr": "AAPL"},
+    ):
         with pytest.raises(ValidationError):
             WebhookSubscriber.model_validate(bad)
 

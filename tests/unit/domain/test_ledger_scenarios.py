@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from parsers import to_events
 from parsers.models import Filing
+from streams.config.settings import Settings
 from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import to_parsed
 from streams.domain.records import Alert
-from streams.config.settings import Settings
 from synthetic import scenarios as sc
 
 
@@ -127,7 +127,11 @@ def test_amendment_restating_figures_replaces_the_alert() -> None:
     """A 4/A restating $2M as $1.2M retracts the old alert and raises the restated one."""
     ledger, alerts = apply(*sc.amended_smaller_sale())
     kinds = [(a.kind, a.rule) for a in alerts]
-    assert kinds == [("alert_raised", "large_sale"), ("alert_retracted", "large_sale"), ("alert_raised", "large_sale")]
+    assert kinds == [
+        ("alert_raised", "large_sale"),
+        ("alert_retracted", "large_sale"),
+        ("alert_raised", "large_sale"),
+    ]
     assert alerts[-1].figures.value_usd == Decimal("1200000.00")
 
 
@@ -172,5 +176,6 @@ def test_reconciliation_break_is_flagged_and_counted() -> None:
     outcome = ledger.apply_now(to_parsed(b, to_events(b)))
     assert outcome.breaks == 1
     pos = next(iter(ledger.s.positions.values()))
-    assert pos["breaks"] == [{"event_id": "0000950170-24-000902/non_derivative/0", "expected": "800",
-                              "reported": "700"}]
+    assert pos["breaks"] == [
+        {"event_id": "0000950170-24-000902/non_derivative/0", "expected": "800", "reported": "700"}
+    ]

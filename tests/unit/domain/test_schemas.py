@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -13,10 +13,10 @@ from jsonschema import Draft202012Validator
 
 from parsers import parse, to_events
 from streams.cli import main
+from streams.config.settings import Settings
 from streams.domain.offline import replay
 from streams.domain.records import DeadLetter
 from streams.domain.schemas import CONTRACTS, SCHEMA_DIR, generate, render, resolve
-from streams.config.settings import Settings
 from tests.support.contracts import validate
 from tests.support.sales import ceo_sale_xml
 
@@ -27,7 +27,9 @@ FIXTURES = Path(__file__).parents[2] / "fixtures" / "filings"
 def test_committed_schema_equals_a_fresh_one(name: str) -> None:
     """Each committed schema file is exactly what the generator writes from the models today."""
     path = SCHEMA_DIR / CONTRACTS[name].file_name
-    assert path.exists(), f"{path.name} is missing: run `python -m streams.domain.schemas` and commit the result"
+    assert path.exists(), (
+        f"{path.name} is missing: run `python -m streams.domain.schemas` and commit the result"
+    )
     assert path.read_text(encoding="utf-8") == render(name), (
         f"{path.name} drifted from the pydantic models: run `python -m streams.domain.schemas` and commit the result"
     )
@@ -70,9 +72,16 @@ def test_alerts_from_the_ledger_validate() -> None:
 
 def test_dead_letter_validates_and_a_broken_record_does_not() -> None:
     """A dead letter validates; a record with a number where a string belongs is rejected."""
-    letter = DeadLetter(reason="bad_encoding", error="not UTF-8", source_topic="form4.filings.raw",
-                        source_partition=0, source_offset=7, original_b64=DeadLetter.encode_original(b"\xff"),
-                        original_size=1, failed_at=datetime.now(timezone.utc))
+    letter = DeadLetter(
+        reason="bad_encoding",
+        error="not UTF-8",
+        source_topic="form4.filings.raw",
+        source_partition=0,
+        source_offset=7,
+        original_b64=DeadLetter.encode_original(b"\xff"),
+        original_size=1,
+        failed_at=datetime.now(UTC),
+    )
     record = orjson.loads(letter.to_json())
     validate("dead_letter", record)
     with pytest.raises(AssertionError, match="source_offset"):

@@ -6,9 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from parsers import parse, to_events
+from streams.config.settings import Settings
 from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import to_parsed
-from streams.config.settings import Settings
 
 SEED = "seed/004_20df6d6f311adac3.txt"
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from streams.localbroker import broker as broker_mod
-from streams.localbroker.broker import BrokerError, LocalBroker, ensure_jars, find_java, find_mvn, free_port
-from streams.localbroker import support as broker_support
-from streams.localbroker.support import answers, cluster_id, render_pom, render_server_properties
 from streams.cli import main
 from streams.config.settings import Settings, get_settings
+from streams.localbroker import broker as broker_mod
+from streams.localbroker import support as broker_support
+from streams.localbroker.broker import BrokerError, LocalBroker, ensure_jars, find_java, find_mvn, free_port
+from streams.localbroker.support import answers, cluster_id, render_pom, render_server_properties
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -175,7 +175,9 @@ def test_ensure_jars_redoes_an_incomplete_copy(tmp_path: Path, monkeypatch: pyte
 
 def test_stale_pid_file_of_dead_process_is_detected(tmp_path: Path) -> None:
     """status() reports down and removes a pid file whose process has exited."""
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     broker = LocalBroker(_settings(tmp_path))
     broker.dir.mkdir(parents=True)
     broker.pid_file.write_text(dead.stdout)

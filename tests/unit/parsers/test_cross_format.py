@@ -58,8 +58,15 @@ COMPARED_FIELDS: frozenset[str] = frozenset(
     }
 )
 NOT_COMPARED: frozenset[str] = frozenset(
-    {"event_id", "filing_id", "accession_number", "source_format", "filed_at", "derived_fields",
-     "transaction_form_type"}  # fmt: skip
+    {
+        "event_id",
+        "filing_id",
+        "accession_number",
+        "source_format",
+        "filed_at",
+        "derived_fields",
+        "transaction_form_type",
+    }  # fmt: skip
 )
 
 PAIRS = [r for r in rendered("html") + rendered("text") if source_of(r) is not None]

@@ -68,7 +68,9 @@ def test_goog_2015_details() -> None:
     sale = f.rows[1]
     assert sale.security_title == "Class A Common Stock"
     assert sale.price_per_share == Decimal("634.4608")
-    assert sale.footnotes["price_per_share"][0].startswith("The price reported in Column 4 is a weighted average")
+    assert sale.footnotes["price_per_share"][0].startswith(
+        "The price reported in Column 4 is a weighted average"
+    )
     assert f.rows[18].is_holding and f.rows[18].shares_owned_following == Decimal("21169379")
     deriv = f.rows[19]
     assert (deriv.table, deriv.acquired_disposed, deriv.shares) == ("derivative", "D", Decimal("16670"))

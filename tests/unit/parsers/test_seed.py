@@ -67,7 +67,11 @@ def test_owner(seed: Filing) -> None:
     assert owner.officer_title == "VP, OPERATIONS"
     assert owner.address is not None
     assert owner.address.street1 == "C/O QUALYS, INC., 1600 BRIDGE PARKWAY"
-    assert (owner.address.city, owner.address.state, owner.address.zip_code) == ("REDWOOD CITY", "CA", "94065")
+    assert (owner.address.city, owner.address.state, owner.address.zip_code) == (
+        "REDWOOD CITY",
+        "CA",
+        "94065",
+    )
 
 
 def test_table_one_exercise_row(seed: Filing) -> None:

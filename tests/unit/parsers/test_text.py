@@ -71,7 +71,11 @@ def test_wrapped_cells_and_markers(flavour: str) -> None:
     assert deriv.underlying_security_title == "Class A Common Stock"
     assert (deriv.acquired_disposed, deriv.shares) == ("D", Decimal("16670"))
     assert f.owners[0].officer_title == "Co-Founder"
-    assert (f.owners[0].is_director, f.owners[0].is_ten_percent_owner, f.owners[0].is_officer) == (True, True, True)
+    assert (f.owners[0].is_director, f.owners[0].is_ten_percent_owner, f.owners[0].is_officer) == (
+        True,
+        True,
+        True,
+    )
 
 
 @pytest.mark.skipif(not TEXT, reason="real EDGAR corpus not found")

@@ -64,7 +64,7 @@ def test_zero_one_booleans() -> None:
 
 
 def test_true_false_booleans_any_case() -> None:
-    """"TRUE"/"false" booleans must parse case-insensitively, not raise or default."""
+    """ "TRUE"/"false" booleans must parse case-insensitively, not raise or default."""
     filing = _parse("form4_rich.xml")
     owner = filing.owners[0]
     assert owner.is_officer is True and owner.is_director is False
@@ -85,14 +85,14 @@ def test_joint_filers_all_kept_with_address() -> None:
 
 
 def test_date_with_timezone_suffix() -> None:
-    """"2013-11-22-05:00" must read as 2013-11-22, not fail or shift a day."""
+    """ "2013-11-22-05:00" must read as 2013-11-22, not fail or shift a day."""
     filing = _parse("form4_joint_namespaced.xml")
     assert filing.period_of_report == date(2013, 11, 22)
     assert filing.rows[0].transaction_date == date(2013, 11, 20)
 
 
 def test_amounts_with_commas_and_text_whitespace() -> None:
-    """"1,000" must be 1000 and "By   trust" collapsed, not rejected or kept ragged."""
+    """ "1,000" must be 1000 and "By   trust" collapsed, not rejected or kept ragged."""
     row = _parse("form4_joint_namespaced.xml").rows[0]
     assert row.shares == Decimal("1000")
     assert row.price_per_share == Decimal("12.50")
@@ -195,7 +195,7 @@ def test_no_checkbox_no_footnote_is_unknown() -> None:
 
 
 def test_plan_helper_negation_and_adoption_formats() -> None:
-    """"not pursuant to a 10b5-1 plan" must not count as a plan trade; 8/28/2013 must parse."""
+    """ "not pursuant to a 10b5-1 plan" must not count as a plan trade; 8/28/2013 must parse."""
     assert plan_10b5_1(None, ["These shares were not sold pursuant to a Rule 10b5-1 plan."]) == (False, None)
     assert plan_10b5_1(None, ["Sold under a 10b-5-1 trading plan adopted on 8/28/2013."]) == (
         True,

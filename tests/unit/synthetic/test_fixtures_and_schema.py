@@ -23,7 +23,9 @@ def test_fixtures_are_regenerated_byte_identical() -> None:
     on_disk = {p.name: p.read_bytes() for p in FIXTURE_DIR.iterdir() if p.is_file()}
     assert set(built) <= set(on_disk), "run: python -m synthetic.fixtures"
     for name, content in built.items():
-        assert on_disk[name] == content, f"{name} changed: the generator or a renderer is no longer deterministic"
+        assert on_disk[name] == content, (
+            f"{name} changed: the generator or a renderer is no longer deterministic"
+        )
 
 
 def _schema(corpus: Path):  # noqa: ANN202 - lxml.etree.XMLSchema
@@ -40,11 +42,15 @@ def _schema(corpus: Path):  # noqa: ANN202 - lxml.etree.XMLSchema
         pytest.skip("ownership XSDs not in the corpus")
     xsd = main.read_bytes().replace(b".//ownershipDocumentCommon.xsd.xml", common.as_uri().encode())
     xsd = xsd.replace(b'<xs:pattern value="4"/>', b'<xs:pattern value="4|4/A"/>')
-    xsd = xsd.replace(b'<xs:element name="notSubjectToSection16"',
-                      b'<xs:element name="dateOfOriginalSubmission" type="xs:date" minOccurs="0"/>\n'
-                      b'<xs:element name="notSubjectToSection16"')
-    xsd = xsd.replace(b'<xs:element name="nonDerivativeTable" ',
-                      b'<xs:element name="aff10b5One" type="xs:boolean" minOccurs="0"/>\n<xs:element name="nonDerivativeTable" ')
+    xsd = xsd.replace(
+        b'<xs:element name="notSubjectToSection16"',
+        b'<xs:element name="dateOfOriginalSubmission" type="xs:date" minOccurs="0"/>\n'
+        b'<xs:element name="notSubjectToSection16"',
+    )
+    xsd = xsd.replace(
+        b'<xs:element name="nonDerivativeTable" ',
+        b'<xs:element name="aff10b5One" type="xs:boolean" minOccurs="0"/>\n<xs:element name="nonDerivativeTable" ',
+    )
     return etree, etree.XMLSchema(etree.fromstring(xsd, base_url=ref.as_uri() + "/"))
 
 
@@ -81,7 +87,9 @@ def test_w3m_dump_of_the_html_reads_like_render_text() -> None:
         # Known parser gaps: no footnotes (text _footnotes crash) and w3m-wrapped deemed dates.
         if not filing.footnotes or any(r.deemed_execution_date for r in filing.rows):
             continue
-        assert parsed_view(parse(_w3m(filing), hint="text"), "text") == view(filing, "text"), filing.accession_number
+        assert parsed_view(parse(_w3m(filing), hint="text"), "text") == view(filing, "text"), (
+            filing.accession_number
+        )
         checked += 1
     assert checked > 50
 

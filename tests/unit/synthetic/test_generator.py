@@ -36,21 +36,35 @@ def test_covers_every_transaction_code_and_feature() -> None:
     codes = {r.transaction_code for r in rows if not r.is_holding}
     assert codes >= set("PSADFIMCEHOXGLWZJU")
     assert any(r.equity_swap for r in rows), "K: equity swap"
-    assert any(r.timeliness == "E" and r.transaction_form_type == "5" for f in filings if f.form_type == "4" for r in f.rows), "V"
+    assert any(
+        r.timeliness == "E" and r.transaction_form_type == "5"
+        for f in filings
+        if f.form_type == "4"
+        for r in f.rows
+    ), "V"
     assert any(r.timeliness == "L" for r in rows)
     forms = Counter(f.form_type for f in filings)
     assert forms["3"] and forms["4"] and forms["4/A"] and forms["5"]
     assert any(len(f.owners) >= 3 for f in filings) and any(len(f.owners) == 2 for f in filings)
     assert any(r.is_holding for r in rows) and any(r.table == "derivative" and r.is_holding for r in rows)
-    assert any(r.total_value is not None for r in rows) and any(r.value_owned_following is not None for r in rows)
+    assert any(r.total_value is not None for r in rows) and any(
+        r.value_owned_following is not None for r in rows
+    )
     assert any(r.nature_of_ownership for r in rows)
     assert any(r.plan_10b5_1 and r.plan_adoption_date for r in rows)
     assert any(r.plan_10b5_1 is False for r in rows)
-    assert any(r.price_per_share is None and r.footnotes.get("price_per_share") for r in rows), "footnote-only price"
-    assert any(r.conversion_or_exercise_price is None and r.footnotes.get("conversion_or_exercise_price") for r in rows)
+    assert any(r.price_per_share is None and r.footnotes.get("price_per_share") for r in rows), (
+        "footnote-only price"
+    )
+    assert any(
+        r.conversion_or_exercise_price is None and r.footnotes.get("conversion_or_exercise_price")
+        for r in rows
+    )
     assert any("weighted average" in t for f in filings for t in f.footnotes.values())
     assert any(f.no_securities_owned for f in filings)
-    assert any(r.shares is not None and r.shares != r.shares.to_integral_value() for r in rows), "fractional shares"
+    assert any(r.shares is not None and r.shares != r.shares.to_integral_value() for r in rows), (
+        "fractional shares"
+    )
 
 
 def test_exercise_and_sell_pairs() -> None:
@@ -59,7 +73,9 @@ def test_exercise_and_sell_pairs() -> None:
         t1 = [r for r in f.rows if r.table == "non_derivative"]
         t2 = [r for r in f.rows if r.table == "derivative"]
         for m in (r for r in t2 if r.transaction_code == "M" and r.security_title.startswith("Stock Option")):  # type: ignore[union-attr]
-            acquired = [r for r in t1 if r.transaction_code == "M" and r.transaction_date == m.transaction_date]
+            acquired = [
+                r for r in t1 if r.transaction_code == "M" and r.transaction_date == m.transaction_date
+            ]
             sold = [r for r in t1 if r.transaction_code == "S" and r.transaction_date == m.transaction_date]
             assert acquired and acquired[0].shares == m.shares == m.underlying_shares
             found += bool(sold)
@@ -81,7 +97,12 @@ def test_values_are_well_formed() -> None:
         if f.is_amendment:
             assert f.date_of_original_submission is not None
         for r in f.rows:
-            for value in (r.shares, r.price_per_share, r.shares_owned_following, r.conversion_or_exercise_price):
+            for value in (
+                r.shares,
+                r.price_per_share,
+                r.shares_owned_following,
+                r.conversion_or_exercise_price,
+            ):
                 assert value is None or (value >= 0 and -value.as_tuple().exponent <= 4)  # type: ignore[operator]
             for ids in r.footnotes.values():
                 assert set(ids) <= set(f.footnotes.values())
@@ -93,8 +114,11 @@ def test_filed_one_or_two_business_days_after_the_trade_mostly() -> None:
         if f.form_type != "4":
             continue
         last = max(r.transaction_date for r in f.rows if r.transaction_date)
-        days = sum(1 for k in range(1, (f.filing_date - last).days + 1)  # type: ignore[operator]
-                   if date.fromordinal(last.toordinal() + k).weekday() < 5)
+        days = sum(
+            1
+            for k in range(1, (f.filing_date - last).days + 1)  # type: ignore[operator]
+            if date.fromordinal(last.toordinal() + k).weekday() < 5
+        )
         lags["on time" if days <= 2 else "late"] += 1
     assert lags["late"] > 0 and lags["on time"] > 10 * lags["late"]
 
@@ -127,13 +151,23 @@ def test_owned_following_chain_is_consistent() -> None:
         else:
             before[group] = mine
         for r in f.rows:
-            key = (f.issuer.cik, group, r.table, r.security_title, r.nature_of_ownership or "D",
-                   r.conversion_or_exercise_price, r.expiration_date)
+            key = (
+                f.issuer.cik,
+                group,
+                r.table,
+                r.security_title,
+                r.nature_of_ownership or "D",
+                r.conversion_or_exercise_price,
+                r.expiration_date,
+            )
             following = _following(f, r)
             assert following is not None and following >= 0
             if key in state:
-                expected = state[key] if r.is_holding else (
-                    state[key] + _amount(r) if r.acquired_disposed == "A" else state[key] - _amount(r))
+                expected = (
+                    state[key]
+                    if r.is_holding
+                    else (state[key] + _amount(r) if r.acquired_disposed == "A" else state[key] - _amount(r))
+                )
                 assert following == expected, (f.accession_number, r)
                 checked += 1
             state[key] = following
@@ -142,12 +176,20 @@ def test_owned_following_chain_is_consistent() -> None:
 
 def test_amendment_restates_an_earlier_filing_of_the_same_owners() -> None:
     filings = stream()
-    originals = {(f.issuer.cik, tuple(o.cik for o in f.owners), f.period_of_report, f.filing_date): f
-                 for f in filings if f.form_type == "4"}
+    originals = {
+        (f.issuer.cik, tuple(o.cik for o in f.owners), f.period_of_report, f.filing_date): f
+        for f in filings
+        if f.form_type == "4"
+    }
     amendments = [f for f in filings if f.form_type == "4/A"]
     assert amendments
     for a in amendments:
-        key = (a.issuer.cik, tuple(o.cik for o in a.owners), a.period_of_report, a.date_of_original_submission)
+        key = (
+            a.issuer.cik,
+            tuple(o.cik for o in a.owners),
+            a.period_of_report,
+            a.date_of_original_submission,
+        )
         original = originals[key]
         assert a.rows != original.rows and len(a.rows) == len(original.rows)
 

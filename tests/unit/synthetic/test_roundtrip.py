@@ -68,8 +68,14 @@ def test_text_roundtrip(seed: int, skip: int, count: int) -> None:
 
 
 def _scenario_filings() -> list[Filing]:
-    out = [scenarios.ceo_large_sale(), scenarios.director_30pct_sale(), scenarios.liquidation_to_zero(),
-           scenarios.plan_sale(), scenarios.exercise_and_sell(), scenarios.late_filing()]
+    out = [
+        scenarios.ceo_large_sale(),
+        scenarios.director_30pct_sale(),
+        scenarios.liquidation_to_zero(),
+        scenarios.plan_sale(),
+        scenarios.exercise_and_sell(),
+        scenarios.late_filing(),
+    ]
     return out + scenarios.cluster_of_sales() + list(scenarios.amended_smaller_sale())
 
 

@@ -14,11 +14,14 @@ from streams.worker.tables import TABLE_NAMES, changelog_topics
 def test_every_table_changelog_is_pre_created_by_the_worker() -> None:
     """A table missing from TABLE_NAMES would get its changelog auto-created with the wrong partitions."""
     assert set(app.tables.keys()) == set(TABLE_NAMES)
-    assert set(changelog_topics(app.conf.id)) == {t.changelog_topic.get_topic_name() for t in app.tables.values()}
+    assert set(changelog_topics(app.conf.id)) == {
+        t.changelog_topic.get_topic_name() for t in app.tables.values()
+    }
 
 
-def test_unexpected_error_exits_without_acknowledging(monkeypatch: pytest.MonkeyPatch,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_unexpected_error_exits_without_acknowledging(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """A bug in a handler exits the process (EX_SOFTWARE) naming the message, instead of Faust acking it."""
     codes: list[int] = []
 
