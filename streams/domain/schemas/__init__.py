@@ -17,8 +17,14 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from parsers.events import TRANSACTION_SCHEMA, TransactionEvent
-from streams.adapters.webhooks import WEBHOOK_DEAD_LETTER_SCHEMA, WebhookDeadLetter
-from streams.domain.records import ALERT_SCHEMA, DEAD_LETTER_SCHEMA, Alert, DeadLetter
+from streams.domain.records import (
+    ALERT_SCHEMA,
+    DEAD_LETTER_SCHEMA,
+    WEBHOOK_DEAD_LETTER_SCHEMA,
+    Alert,
+    DeadLetter,
+    WebhookDeadLetter,
+)
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 #: What ``str(Decimal)`` can produce for the finite numbers we emit, exponent form included.

@@ -14,8 +14,9 @@ import aiohttp
 import faust
 import orjson
 
-from streams.adapters.webhooks import WebhookDeadLetter, deliver_all, webhook_deliveries
+from streams.adapters.webhooks import deliver_all, webhook_deliveries
 from streams.config.settings import get_settings
+from streams.domain.records import WebhookDeadLetter
 from streams.worker.app import app
 from streams.worker.crash import die_unacked
 from streams.worker.topics import alerts
