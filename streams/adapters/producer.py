@@ -55,5 +55,5 @@ def make_producer(settings: Settings) -> AIOKafkaProducer:
         enable_idempotence=True,  # producer retries never duplicate a message in the log
         compression_type="gzip",
         linger_ms=20,
-        max_request_size=max(settings.max_filing_bytes + 65536, 1048576),
+        max_request_size=settings.max_message_bytes,
     )

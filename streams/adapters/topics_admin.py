@@ -40,8 +40,8 @@ async def wait_for_broker(bootstrap: str | list[str], timeout: float = 60.0) -> 
 
 
 def message_limit(settings: Settings) -> int:
-    """Largest message on the form4 topics: a filing at the size cap, base64 in a dead letter, plus headroom."""
-    return settings.max_filing_bytes * 4 // 3 + 1024 * 1024
+    """Largest message on the form4 topics (:attr:`Settings.max_message_bytes`)."""
+    return settings.max_message_bytes
 
 
 async def ensure_topics(

@@ -146,6 +146,15 @@ class Settings(BaseSettings):
         )
 
     @property
+    def max_message_bytes(self) -> int:
+        """Largest Kafka message on the form4 topics, the one limit every producer and topic uses.
+
+        A filing at the size cap grows by a third as base64 inside a dead letter, plus headroom for the
+        record's other fields and Kafka's batch overhead.
+        """
+        return self.max_filing_bytes * 4 // 3 + 1024 * 1024
+
+    @property
     def libs_dir(self) -> Path:
         if self.kafka_libs_dir is not None:
             return self.kafka_libs_dir

@@ -33,7 +33,7 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         broker_session_timeout=settings.session_timeout_seconds,
         # Filings up to FORM4_MAX_FILING_BYTES must fit in one produce request (see topics_admin).
-        producer_max_request_size=settings.max_filing_bytes * 4 // 3 + 1024 * 1024,
+        producer_max_request_size=settings.max_message_bytes,
     )
 
 
