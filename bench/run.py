@@ -4,7 +4,8 @@ Usage::
 
     .venv/bin/python bench/run.py             # parsing (bench/parse_bench.py)
     .venv/bin/python bench/run.py --broker    # ... and broker cold start (bench/broker_startup.py, Java)
-    .venv/bin/python bench/run.py --pipeline  # ... and the live worker, 1 and 2 processes (bench/pipeline_bench.py)
+    .venv/bin/python bench/run.py --pipeline  # ... and the live worker, 1 and 2 processes
+                                              #     (bench/pipeline_bench.py)
     .venv/bin/python bench/run.py --quick     # fewer rounds, smaller synthetic batch (a smoke run)
 
 Each benchmark runs in its own process: the parsing bench blocks the network for its whole process

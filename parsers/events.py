@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -24,7 +24,7 @@ from parsers.models import (
     Timeliness,
 )
 
-TRANSACTION_SCHEMA = "form4.transaction/1"
+TRANSACTION_SCHEMA: Final = "form4.transaction/1"
 
 
 class EventIssuer(Frozen):

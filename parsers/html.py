@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import cast
 
 import lxml.etree
 import lxml.html
@@ -142,8 +143,8 @@ def _signatures(root: HtmlElement) -> tuple[Signature, ...]:
         tr = label.getparent().getprevious()
         if tr is None:
             continue
-        spans = [clean_text(s.text_content()) for s in tr.xpath(".//span[contains(@class,'FormData')]")]
-        spans = [s for s in spans if s]
+        texts = [clean_text(s.text_content()) for s in tr.xpath(".//span[contains(@class,'FormData')]")]
+        spans = [s for s in texts if s]
         dates = [s for s in spans if _DATE.fullmatch(s)]
         names = [s for s in spans if not _DATE.fullmatch(s)]
         if names:
@@ -154,7 +155,8 @@ def _signatures(root: HtmlElement) -> tuple[Signature, ...]:
 def _cell_text(td: HtmlElement) -> tuple[str, list[str]]:
     """A table cell's text without its footnote superscripts, and the footnote ids those name."""
     ids = [f"F{int(n)}" for sup in td.xpath(".//sup") for n in re.findall(r"\d+", sup.text_content())]
-    copy = lxml.html.fromstring(lxml.etree.tostring(td))
+    # lxml-stubs type the HTML parsers as returning a plain _Element; they build HtmlElements.
+    copy = cast(HtmlElement, lxml.html.fromstring(lxml.etree.tostring(td)))
     for sup in copy.xpath(".//sup"):
         sup.drop_tree()
     return clean_text(copy.text_content()) or "", ids
@@ -191,7 +193,7 @@ def parse_html(content: bytes, *, sha256: str) -> Filing:
         ParseError: not an ownership form page, or a required part is missing or unreadable.
     """
     try:
-        root = lxml.html.document_fromstring(content)
+        root = cast(HtmlElement, lxml.html.document_fromstring(content))
     except (lxml.etree.ParserError, ValueError) as exc:
         raise BadEncoding(f"not readable as HTML: {exc}") from exc
     amend_cell = _label_cell(root, "If Amendment")

@@ -86,22 +86,19 @@ def _owners(lines: Sequence[str]) -> list[ReportingOwner]:
         if start < 0:
             continue
         col = [s.rstrip() for s in _column_below(lines, i, max(0, start - 3), count=30)]
-        marks = {
-            key: next((k for k, s in enumerate(col) if key in s), None)
-            for key in ("(Last)", "(Street)", "(City)")
-        }
-        if any(v is None for v in marks.values()):
-            continue
-        name_lines = [s.strip() for s in col[: marks["(Last)"]] if not _FILLER.match(s)]
-        street = [s.strip() for s in col[marks["(Last)"] + 1 : marks["(Street)"]] if not _FILLER.match(s)]
-        city_line = next(
-            (s.strip() for s in col[marks["(Street)"] + 1 : marks["(City)"]] if not _FILLER.match(s)), ""
+        last, street_end, city_end = (
+            next((k for k, s in enumerate(col) if key in s), None) for key in ("(Last)", "(Street)", "(City)")
         )
-        parts = re.split(r"\s{2,}", city_line)
+        if last is None or street_end is None or city_end is None:
+            continue
+        name_lines = [s.strip() for s in col[:last] if not _FILLER.match(s)]
+        street: list[str | None] = [s.strip() for s in col[last + 1 : street_end] if not _FILLER.match(s)]
+        city_line = next((s.strip() for s in col[street_end + 1 : city_end] if not _FILLER.match(s)), "")
+        parts: list[str | None] = list(re.split(r"\s{2,}", city_line))
         if len(parts) < 3 and (m := re.fullmatch(r"(.*?),?\s+([A-Z][A-Z0-9])\s+(\S+)", city_line)):
             parts = [m[1], m[2], m[3]]
-        parts += [None, None, None]  # type: ignore[list-item]
-        street += [None, None]  # type: ignore[list-item]
+        parts += [None, None, None]  # missing address parts are None, never an IndexError
+        street += [None, None]
         if not name_lines:
             continue
         name = clean_text(" ".join(name_lines)) or ""

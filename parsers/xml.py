@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from datetime import date
+from typing import cast
 
 from lxml import etree
 
@@ -30,6 +32,7 @@ from parsers.models import (
     FORM_TYPES,
     Address,
     Filing,
+    FormType,
     Issuer,
     ReportingOwner,
     Signature,
@@ -200,7 +203,7 @@ def _owner(el: etree._Element, position: int) -> ReportingOwner:
     )
 
 
-def _form_type(kids: dict[str, etree._Element], header: SubmissionHeader | None) -> str:
+def _form_type(kids: dict[str, etree._Element], header: SubmissionHeader | None) -> FormType:
     el = kids.get("documentType")
     raw = clean_text(_text(el))
     if raw is None:
@@ -214,7 +217,12 @@ def _form_type(kids: dict[str, etree._Element], header: SubmissionHeader | None)
         sub_type = (header.submission_type if header is not None else "") or ""
         if sub_type.upper() == f"{form}/A" or _text(kids.get("dateOfOriginalSubmission")):
             form = f"{form}/A"
-    return form
+    return cast(FormType, form)  # checked against FORM_TYPES above; "/A" of a form type is one too
+
+
+def _all_text(el: etree._Element) -> str:
+    """The element's text with its descendants'. lxml-stubs allow bytes; parsed documents give str."""
+    return "".join(cast("Iterator[str]", el.itertext()))
 
 
 def _footnotes(kids: dict[str, etree._Element]) -> dict[str, str]:
@@ -225,7 +233,7 @@ def _footnotes(kids: dict[str, etree._Element]) -> dict[str, str]:
     for fn in el:
         if fn.tag == "footnote" and (fid := fn.get("id")):
             # itertext: a footnote may carry inline markup; the text is kept as filed, only trimmed.
-            out[fid.strip()] = "".join(fn.itertext()).strip()
+            out[fid.strip()] = _all_text(fn).strip()
     return out
 
 
@@ -276,11 +284,11 @@ def parse_ownership_xml(
     aff10b5_one = _bool(kids, "aff10b5One")
     tables = [el for el in root if el.tag in ("nonDerivativeTable", "derivativeTable")]
     remarks_el = kids.get("remarks")
-    remarks = ("".join(remarks_el.itertext()).strip() or None) if remarks_el is not None else None
+    remarks = (_all_text(remarks_el).strip() or None) if remarks_el is not None else None
     rows = parse_rows(tables, footnotes, aff10b5_one, remarks)
     return Filing(
         source_format=source_format,
-        form_type=form_type,  # type: ignore[arg-type]
+        form_type=form_type,
         accession_number=header.accession_number if header is not None else None,
         content_sha256=sha256,
         schema_version=clean_text(_text(kids.get("schemaVersion"))),

@@ -24,30 +24,49 @@ SAR = "Stock Appreciation Rights"
 PUT = "Put Option (obligation to buy)"
 NOTE = "Convertible Promissory Note"
 
-RSU_TEXT = "Each restricted stock unit represents a contingent right to receive one share of the issuer's common stock."
-VEST_TEXT = "The restricted stock units vest in four equal annual installments beginning on the first anniversary of the grant date."
-OPTION_VEST_TEXT = "The option vests as to 25% of the shares on the first anniversary of the grant date and monthly thereafter over 36 months."
+RSU_TEXT = (
+    "Each restricted stock unit represents a contingent right to receive one share of the issuer's "
+    "common stock."
+)
+VEST_TEXT = (
+    "The restricted stock units vest in four equal annual installments beginning on the first anniversary of "
+    "the grant date."
+)
+OPTION_VEST_TEXT = (
+    "The option vests as to 25% of the shares on the first anniversary of the grant date and monthly "
+    "thereafter over 36 months."
+)
 TAX_TEXT = (
     "Represents shares withheld by the issuer to satisfy tax withholding obligations in connection with the "
     "vesting of restricted stock units."
 )
 GIFT_TEXT = "Represents a bona fide gift for no consideration."
-PREF_TEXT = "Each share of Series A Convertible Preferred Stock is convertible at any time into one share of common stock and has no expiration date."
+PREF_TEXT = (
+    "Each share of Series A Convertible Preferred Stock is convertible at any time into one share of common "
+    "stock and has no expiration date."
+)
 TRUST_TEXT = (
     "The shares are held by a trust of which the reporting person is trustee. The reporting person disclaims "
     "beneficial ownership of these securities except to the extent of his or her pecuniary interest therein."
 )
-J_TEXT = "Represents a pro rata distribution of shares by a limited partnership to its partners for no consideration."
+J_TEXT = (
+    "Represents a pro rata distribution of shares by a limited partnership to its partners "
+    "for no consideration."
+)
 SWAP_TEXT = (
     "Represents the settlement of a cash-settled total return equity swap with an unaffiliated counterparty."
 )
-MERGER_PRICE_TEXT = "The shares were tendered in the issuer's tender offer at a price to be determined under the merger agreement."
+MERGER_PRICE_TEXT = (
+    "The shares were tendered in the issuer's tender offer at a price to be determined under the merger "
+    "agreement."
+)
 
 
 def weighted_text(low: Decimal, high: Decimal, verb: str) -> str:
     """The usual weighted-average price footnote, with the range a parser can extract."""
     return (
-        f"The price reported is a weighted average price. These shares were {verb} in multiple transactions at "
+        "The price reported is a weighted average price. "
+        f"These shares were {verb} in multiple transactions at "
         f"prices ranging from ${low} to ${high}, inclusive. The reporting person undertakes to provide full "
         "information regarding the number of shares at each separate price upon request."
     )
@@ -139,8 +158,8 @@ class Ctx:
             ad=ad,  # type: ignore[arg-type]
             amount=amount,
             price=price,
-            **args,
-        )  # type: ignore[arg-type]
+            **args,  # type: ignore[arg-type]  # a dict of Spec's optional fields, checked at run time
+        )
         _derivative_terms(spec, self.day)
         return spec
 

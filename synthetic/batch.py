@@ -54,7 +54,7 @@ def write_batch(
     fmts = tuple(formats)
     for fmt in fmts:
         (root / fmt).mkdir(parents=True, exist_ok=True)
-    counts = dict.fromkeys(fmts, 0)
+    counts: dict[str, int] = dict.fromkeys(fmts, 0)
     for index, filing in enumerate(generate(seed, n)):
         for fmt in fmts:
             (root / fmt / file_name(filing, index, fmt)).write_bytes(RENDERERS[fmt](filing))

@@ -19,7 +19,8 @@ BATCH = 300
 
 # Bad input on purpose: each one is dead-lettered with its reason code, never dropped.
 _BAD = {
-    "bad-10k.txt": b"<SEC-DOCUMENT>0000320193-24-000123.txt\n<SEC-HEADER>\nACCESSION NUMBER:\t\t0000320193-24-000123\n"
+    "bad-10k.txt": b"<SEC-DOCUMENT>0000320193-24-000123.txt\n<SEC-HEADER>\n"
+    b"ACCESSION NUMBER:\t\t0000320193-24-000123\n"
     b"CONFORMED SUBMISSION TYPE:\t10-K\n</SEC-HEADER>\n<DOCUMENT>\n<TYPE>10-K\n<TEXT>annual report</TEXT>\n"
     b"</DOCUMENT>\n</SEC-DOCUMENT>\n",
     "bad-truncated.xml": b'<?xml version="1.0"?>\n<ownershipDocument><schemaVersion>X0508</schemaVersion>'

@@ -285,10 +285,10 @@ class Generator:
             if only_vehicles and (table != "non_derivative" or nature == "D"):
                 continue
             spec = Spec(
-                table=table,
+                table=table,  # type: ignore[arg-type]  # the key holds a TableName as a str
                 title=title,
                 nature=None if nature == "D" else nature,
-                is_holding=True,  # type: ignore[arg-type]
+                is_holding=True,
                 conv_price=conv,
                 expiration=expiration,
                 by_value=title == NOTE,

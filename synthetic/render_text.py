@@ -306,7 +306,8 @@ class _Text:
             ),
             Head("8. Price of Derivative Security (Instr. 5)"),
             Head(
-                "9. Number of derivative Securities Beneficially Owned Following Reported Transaction(s) (Instr. 4)"
+                "9. Number of derivative Securities Beneficially Owned Following Reported Transaction(s) "
+                "(Instr. 4)"
             ),
             Head("10. Ownership Form: Direct (D) or Indirect (I) (Instr. 4)"),
             Head("11. Nature of Indirect Beneficial Ownership (Instr. 4)"),
@@ -349,14 +350,15 @@ class _Text:
             out += [" " * 119 + extra for extra in name[1:]]
             out += [" " * 119 + "** Signature of Reporting Person         Date", ""]
         out += [
-            "Reminder: Report on a separate line for each class of securities beneficially owned directly or indirectly.",
+            "Reminder: Report on a separate line for each class of securities beneficially owned directly or "
+            "indirectly.",
             "* If the form is filed by more than one reporting person, see Instruction 4 (b)(v).",
-            "** Intentional misstatements or omissions of facts constitute Federal Criminal Violations See 18 U.S.C. "
-            "1001 and 15 U.S.C. 78ff(a).",
-            "Note: File three copies of this Form, one of which must be manually signed. If space is insufficient, "
-            "see Instruction 6 for procedure.",
-            "Persons who respond to the collection of information contained in this form are not required to respond "
-            "unless the form displays a currently valid OMB Number.",
+            "** Intentional misstatements or omissions of facts constitute Federal Criminal Violations "
+            "See 18 U.S.C. 1001 and 15 U.S.C. 78ff(a).",
+            "Note: File three copies of this Form, one of which must be manually signed. "
+            "If space is insufficient, see Instruction 6 for procedure.",
+            "Persons who respond to the collection of information contained in this form are not required to "
+            "respond unless the form displays a currently valid OMB Number.",
             "",
         ]
         return out

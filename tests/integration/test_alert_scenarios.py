@@ -17,7 +17,10 @@ from tests.support.worker import WorkerProcess
 async def test_each_rule_fires_on_the_live_worker_and_an_amendment_retracts(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    """CEO $2M sale, 30% sale, liquidation, cluster, plan and exercise-and-sell give their alerts; a 4/A retracts."""
+    """CEO $2M sale, 30% sale, liquidation, cluster, plan and exercise-and-sell give their alerts.
+
+    A 4/A retracts.
+    """
     original, retracting = sc.amended_below_threshold()
     filings = [
         original,

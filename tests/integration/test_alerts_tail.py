@@ -49,7 +49,10 @@ def _tail(bootstrap: str, topic: str, *args: str) -> subprocess.CompletedProcess
 async def test_tail_filters_dedupes_and_marks_retractions(
     kafka_bootstrap: str, kafka_topics: TopicFactory
 ) -> None:
-    """Tail prints each matching alert once (a redelivered copy is skipped), retractions marked, history only on request."""
+    """Tail prints each matching alert once (a redelivered copy is skipped), retractions marked.
+
+    History only on request.
+    """
     (topic,) = await kafka_topics("alerts")
     raised = _alert("a-acme", "ACME", "0001234567")
     retracted = raised.model_copy(

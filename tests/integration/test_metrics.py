@@ -109,7 +109,9 @@ def test_exposition_passes_promtool(worker: WorkerProcess) -> None:
     """`promtool check metrics` finds no problem in the worker's /metrics exposition."""
     promtool = shutil.which("promtool")
     if promtool is None:
-        reason = "promtool not installed (Debian: apt-get install prometheus)"
+        reason = (
+            "promtool not installed: run `make tools` (Debian, as root), or apt-get install prometheus w3m"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
@@ -126,7 +128,10 @@ def test_exposition_passes_promtool(worker: WorkerProcess) -> None:
 
 
 def test_json_logs_are_json_lines_with_the_message_position(worker: WorkerProcess) -> None:
-    """With FORM4_LOG_FORMAT=json every log line is JSON, and per-message lines name topic, partition, offset."""
+    """With FORM4_LOG_FORMAT=json every log line is JSON.
+
+    Per-message lines name topic, partition, offset.
+    """
     lines = [ln for ln in worker.logs[-1].read_text().splitlines() if ln.strip()]
     records = []
     for line in lines:

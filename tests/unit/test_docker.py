@@ -1,8 +1,7 @@
-"""docker/: the compose file, Prometheus config and Dockerfile agree with each other and with Settings."""
+"""docker/: the compose file and the Prometheus config agree with each other and with Settings."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +79,17 @@ def test_prometheus_scrapes_both_workers(compose: dict[str, Any]) -> None:
     assert any(v.startswith("./prometheus.yml:") for v in volumes)
 
 
-def test_dockerfile_is_multi_stage_non_root_and_runs_the_worker() -> None:
-    """The Dockerfile builds on python:3.11-slim in two stages, drops root and runs `form4 worker`."""
-    text = (DOCKER / "Dockerfile").read_text()
-    assert len(re.findall(r"^FROM python:3\.11-slim", text, re.M)) == 2
-    users = re.findall(r"^USER (\S+)", text, re.M)
-    assert users and users[-1] not in {"root", "0"}
-    assert re.search(r'^CMD \["form4", ?"worker"\]', text, re.M)
-    assert "COPY --from=build" in text
+def test_the_project_image_is_built_once_and_reused_by_tag(compose: dict[str, Any]) -> None:
+    """One service builds the project image from docker/Dockerfile; every other one runs that tag."""
+    services = compose["services"]
+    builders = {name: svc for name, svc in services.items() if "build" in svc}
+    assert len(builders) == 1, f"the image is built by {sorted(builders)}"
+    (builder,) = builders.values()
+    tag = builder["image"]
+    build = builder["build"]
+    assert (DOCKER / build["context"] / build["dockerfile"]).resolve() == (DOCKER / "Dockerfile").resolve()
+    users = {name for name, svc in services.items() if svc.get("image") == tag}
+    assert {"topics", *WORKERS} <= users
+    for name in users - set(builders):
+        # A local tag: compose must not look it up on a registry before the builder has made it.
+        assert services[name].get("pull_policy") == "never", name

@@ -1,9 +1,14 @@
-"""Project-level contracts: the README's settings table, one-way dependencies, the CI entry point."""
+"""Project-level contracts: the README's settings table, the import layers, the pinned dependencies."""
 
 from __future__ import annotations
 
-import ast
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from streams.config.settings_doc import BEGIN, END, settings_table
 
@@ -17,25 +22,39 @@ def test_readme_settings_table_matches_the_settings_class() -> None:
     assert current == settings_table(), "run: python -m streams.config.settings_doc and paste into README.md"
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+def test_import_contracts_are_kept() -> None:
+    """import-linter finds every contract of pyproject's [tool.importlinter] kept (layers point one way)."""
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    assert lint_imports.exists(), f"{lint_imports} is missing: install the [test] extra"
+    # --no-cache: the check reads the tree as it is now, and leaves no cache behind.
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout, result.stdout
 
 
-def test_parsers_never_import_streams_kafka_or_faust() -> None:
-    """Dependencies point one way: parsers stay pure (no streams, faust, aiokafka, network)."""
-    forbidden = {"streams", "faust", "aiokafka", "mode", "aiohttp", "requests", "urllib", "socket", "logging"}
-    for path in sorted((ROOT / "parsers").glob("*.py")):
-        assert not (_imports(path) & forbidden), f"{path.name} imports {_imports(path) & forbidden}"
+def _pins() -> dict[str, Requirement]:
+    pins: dict[str, Requirement] = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            req = Requirement(line)
+            assert len(req.specifier) == 1 and next(iter(req.specifier)).operator == "==", line
+            pins[canonicalize_name(req.name)] = req
+    return pins
 
 
-def test_ci_runs_the_readme_test_command() -> None:
-    """.ci/run calls `make test`, the command the README gives, and nothing less."""
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
-    assert "make test " in (ROOT / "README.md").read_text()
+def test_constraints_pin_every_declared_dependency_within_its_range() -> None:
+    """Each base and [test] dependency of pyproject has a pin in constraints.txt that its range accepts.
+
+    A dependency added or re-ranged without `make lock` fails here, before the image or CI drift.
+    """
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = _pins()
+    for text in [*project["dependencies"], *project["optional-dependencies"]["test"]]:
+        req = Requirement(text)
+        pin = pins.get(canonicalize_name(req.name))
+        assert pin is not None, f"{req.name} is not pinned in constraints.txt: run `make lock`"
+        version = next(iter(pin.specifier)).version
+        assert req.specifier.contains(version, prereleases=True), f"{pin} is outside {req}: run `make lock`"
+    assert canonicalize_name(project["name"]) not in pins, "the project itself must not be pinned"

@@ -65,7 +65,10 @@ def test_min_value_uses_the_sale_or_window_value() -> None:
 
 
 def test_subscriber_accepts_single_values_and_rejects_bad_input() -> None:
-    """A webhook entry takes one value or a list per condition; unknown keys, rules and schemes are refused."""
+    """A webhook entry takes one value or a list per condition.
+
+    Unknown keys, rules and schemes are refused.
+    """
     sub = WebhookSubscriber.model_validate(
         {"url": "https://hooks.example/x", "secret": "s", "ticker": "aapl", "min_value": 1000}
     )

@@ -62,6 +62,16 @@ def source_of(row: ManifestRow) -> ManifestRow | None:
     return None
 
 
+def counted(rows: list[ManifestRow]) -> list[tuple[ManifestRow, ManifestRow]]:
+    """``(rendering, source)`` for the renderings whose XML source the manifest counted.
+
+    Used at collection, so that a rendering without a counted source generates no test case at all
+    rather than one that always skips.
+    """
+    pairs = ((row, source_of(row)) for row in rows)
+    return [(row, src) for row, src in pairs if src is not None and src.n_reporting_owners is not None]
+
+
 def ids(rows: list[ManifestRow]) -> list[str]:
     return [Path(r.local_name).name[-60:] for r in rows]
 

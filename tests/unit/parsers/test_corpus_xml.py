@@ -46,7 +46,10 @@ _IDS = [_id(r) for r in _ROWS] or ["no-corpus"]
 
 @pytest.mark.parametrize("row", _ROWS or [None], ids=_IDS)
 def test_corpus_file(corpus: Path, row: ManifestRow | None) -> None:
-    """A corpus file must not disagree with the manifest (owners, rows, codes, ticker) or be rejected wrongly."""
+    """A corpus file must not disagree with the manifest (owners, rows, codes, ticker).
+
+    Nor be rejected wrongly.
+    """
     assert row is not None
     content = row.path.read_bytes()
     expected = _expected_rejections(row)

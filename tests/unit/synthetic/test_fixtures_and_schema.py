@@ -17,6 +17,8 @@ from synthetic.render_html import render_html
 from synthetic.render_xml import render_xml
 from synthetic.views import parsed_view, view
 
+NO_W3M = "w3m not installed: run `make tools` (Debian, as root), or apt-get install prometheus w3m"
+
 
 def test_fixtures_are_regenerated_byte_identical() -> None:
     built = build_fixtures()
@@ -49,7 +51,8 @@ def _schema(corpus: Path):  # noqa: ANN202 - lxml.etree.XMLSchema
     )
     xsd = xsd.replace(
         b'<xs:element name="nonDerivativeTable" ',
-        b'<xs:element name="aff10b5One" type="xs:boolean" minOccurs="0"/>\n<xs:element name="nonDerivativeTable" ',
+        b'<xs:element name="aff10b5One" type="xs:boolean" minOccurs="0"/>\n'
+        b'<xs:element name="nonDerivativeTable" ',
     )
     return etree, etree.XMLSchema(etree.fromstring(xsd, base_url=ref.as_uri() + "/"))
 
@@ -79,7 +82,7 @@ def _w3m(filing: Filing) -> bytes:
     return subprocess.run(cmd, input=render_html(filing), capture_output=True, check=True).stdout
 
 
-@pytest.mark.skipif(shutil.which("w3m") is None, reason="w3m not installed")
+@pytest.mark.skipif(shutil.which("w3m") is None, reason=NO_W3M)
 def test_w3m_dump_of_the_html_reads_like_render_text() -> None:
     """The real w3m dump of our HTML parses to the same model as our pure-Python text rendering."""
     checked = 0
@@ -94,7 +97,7 @@ def test_w3m_dump_of_the_html_reads_like_render_text() -> None:
     assert checked > 50
 
 
-@pytest.mark.skipif(shutil.which("w3m") is None, reason="w3m not installed")
+@pytest.mark.skipif(shutil.which("w3m") is None, reason=NO_W3M)
 def test_w3m_wrapped_deemed_date() -> None:
     """Regression: real w3m wraps a date in the narrow 2A column ("11/09/" + "2022"); it is still read."""
     filing = scenarios.plan_sale()

@@ -25,11 +25,6 @@ SKIPS = st.integers(min_value=0, max_value=150)
 COUNTS = st.integers(min_value=1, max_value=3)
 
 
-def _known_parser_bug(filing: Filing, fmt: SourceFormat) -> bool:
-    # No known parser bug left; kept as the one place to exclude a case while it is being fixed.
-    return False
-
-
 def _roundtrip(filing: Filing, fmt: SourceFormat) -> None:
     raw = RENDERERS[fmt](filing)
     parsed = parse(raw, hint=fmt)
@@ -39,8 +34,7 @@ def _roundtrip(filing: Filing, fmt: SourceFormat) -> None:
 
 def _check(seed: int, skip: int, count: int, fmt: SourceFormat) -> None:
     for filing in islice(generate(seed, skip + count), skip, None):
-        if not _known_parser_bug(filing, fmt):
-            _roundtrip(filing, fmt)
+        _roundtrip(filing, fmt)
 
 
 @settings(max_examples=60, deadline=None)
@@ -83,8 +77,7 @@ def _scenario_filings() -> list[Filing]:
 @pytest.mark.parametrize("make", [_scenario_filings], ids=["scenarios"])
 def test_scenarios_roundtrip(fmt: SourceFormat, make: Callable[[], list[Filing]]) -> None:
     for filing in make():
-        if not _known_parser_bug(filing, fmt):
-            _roundtrip(filing, fmt)
+        _roundtrip(filing, fmt)
 
 
 def test_text_without_footnotes() -> None:
