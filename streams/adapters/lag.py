@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import stamina
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from streams.config.settings import Settings
 
@@ -75,6 +77,33 @@ async def group_lag(
     finally:
         await consumer.stop()
         await admin.close()
+
+
+def is_retryable_lag_error(exc: Exception) -> bool:
+    """Whether reading the lag should try again: the one retry predicate of this adapter.
+
+    Kafka's retriable errors mean "not yet", not "no": a fresh broker creates its offsets topic on
+    the first coordinator lookup and answers GroupCoordinatorNotAvailable meanwhile.
+    """
+    return isinstance(exc, KafkaError) and bool(exc.retriable)
+
+
+async def group_lag_retrying(
+    settings: Settings, topics: list[str] | None = None, group: str | None = None, patience: float = 30.0
+) -> GroupLag:
+    """:func:`group_lag`, tried again every half second for up to ``patience`` seconds while
+    :func:`is_retryable_lag_error`; the last error is raised after that."""
+    async for attempt in stamina.retry_context(
+        on=is_retryable_lag_error,
+        attempts=None,  # bounded by the patience
+        timeout=patience,
+        wait_initial=0.5,  # a steady poll: the coordinator is ready when it is, no need to back off
+        wait_max=0.5,
+        wait_jitter=0.0,
+    ):
+        with attempt:
+            return await group_lag(settings, topics=topics, group=group)
+    raise AssertionError("unreachable: stamina returns or re-raises the last error")
 
 
 def format_table(lag: GroupLag) -> str:

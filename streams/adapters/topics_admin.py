@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Iterable
 
+import stamina
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
@@ -16,32 +17,56 @@ class TopicAdminError(RuntimeError):
     """The broker cannot be reached or refused to create a topic; the message is one line."""
 
 
+class BrokerNotReady(Exception):
+    """The cluster answered but lists no live broker yet (a KRaft node not yet unfenced)."""
+
+
+def is_retryable_broker_error(exc: Exception) -> bool:
+    """Whether waiting for a broker should try again: the one retry predicate of topic administration.
+
+    While a broker starts, anything may come back: refused connections, timeouts, any Kafka error
+    (coordinator not available, not controller ...) and a cluster without live brokers.
+    """
+    return isinstance(exc, KafkaError | OSError | TimeoutError | BrokerNotReady)
+
+
+async def _describe_live_cluster(bootstrap: str | list[str], deadline: float) -> dict[str, object]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    try:
+        # aiokafka's bootstrap retries on its own; the outer wait_for keeps the deadline ours.
+        await asyncio.wait_for(admin.start(), timeout=max(0.1, deadline - time.monotonic()))
+        cluster: dict[str, object] = await admin.describe_cluster()
+        if not cluster.get("brokers"):
+            raise BrokerNotReady("the cluster lists no live broker yet")
+        return cluster
+    finally:
+        await admin.close()
+
+
 async def wait_for_broker(bootstrap: str | list[str], timeout: float = 60.0) -> dict[str, object]:
     """Poll ``bootstrap`` until a broker answers a cluster-metadata request listing a live broker.
 
     Returns aiokafka's ``describe_cluster()`` answer; raises TopicAdminError after ``timeout``.
     """
     deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
-        try:
-            # aiokafka's bootstrap retries on its own; the outer wait_for keeps the deadline ours.
-            await asyncio.wait_for(admin.start(), timeout=max(0.1, deadline - time.monotonic()))
-            cluster = await admin.describe_cluster()
-            if cluster.get("brokers"):
-                return cluster
-        except (KafkaError, OSError, TimeoutError) as exc:
-            last = exc
-        finally:
-            await admin.close()
-        await asyncio.sleep(0.5)
-    raise TopicAdminError(f"no Kafka broker answered at {bootstrap} within {timeout:.0f}s ({last!r})")
-
-
-def message_limit(settings: Settings) -> int:
-    """Largest message on the form4 topics (:attr:`Settings.max_message_bytes`)."""
-    return settings.max_message_bytes
+    try:
+        async for attempt in stamina.retry_context(
+            on=is_retryable_broker_error,
+            attempts=None,  # bounded by the timeout
+            timeout=timeout,
+            wait_initial=0.5,  # a steady poll: a starting broker is ready when it is, no need to back off
+            wait_max=0.5,
+            wait_jitter=0.0,
+        ):
+            with attempt:
+                return await _describe_live_cluster(bootstrap, deadline)
+    except Exception as exc:  # the last retryable error after the timeout, or one not worth retrying
+        if not is_retryable_broker_error(exc):
+            raise
+        raise TopicAdminError(
+            f"no Kafka broker answered at {bootstrap} within {timeout:.0f}s ({exc!r})"
+        ) from exc
+    raise AssertionError("unreachable: stamina returns or re-raises the last error")
 
 
 async def ensure_topics(
@@ -66,7 +91,7 @@ async def ensure_topics(
             return []
         # Raw filings (and the parsed records and dead letters that carry them) may exceed Kafka's
         # 1 MB default message size, up to FORM4_MAX_FILING_BYTES.
-        limit = {"max.message.bytes": str(message_limit(settings))}
+        limit = {"max.message.bytes": str(settings.max_message_bytes)}
         if compact:
             limit["cleanup.policy"] = "compact"
         new = [
@@ -102,4 +127,11 @@ async def list_topics(settings: Settings | None = None, *, internal: bool = Fals
     return sorted(n for n in names if internal or not n.startswith("__"))
 
 
-__all__ = ["TopicAdminError", "ensure_topics", "list_topics", "wait_for_broker"]
+__all__ = [
+    "BrokerNotReady",
+    "TopicAdminError",
+    "ensure_topics",
+    "is_retryable_broker_error",
+    "list_topics",
+    "wait_for_broker",
+]

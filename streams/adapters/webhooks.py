@@ -12,11 +12,12 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import stamina
 from prometheus_client import Counter
 
 from streams.config.settings import Settings
@@ -80,9 +81,23 @@ def verify_signature(
     return any(hmac.compare_digest(expected, c) for c in candidates)
 
 
-def backoff_delay(failed_attempts: int, base: float, cap: float) -> float:
-    """Delay before the next attempt after ``failed_attempts`` failures: base * 2**(n-1), capped."""
-    return min(cap, base * 2 ** max(0, failed_attempts - 1))
+class WebhookAttemptError(Exception):
+    """One POST the receiver did not accept; ``status`` is ``None`` when no HTTP answer came."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def is_retryable_webhook_error(exc: Exception) -> bool:
+    """Whether a failed POST may pass on a later attempt: the one retry predicate of the webhooks.
+
+    No answer (timeout, refused or reset connection), a 5xx, or 408/409/425/429 are worth another
+    attempt; any other status (4xx, 3xx) is the receiver refusing for good.
+    """
+    if isinstance(exc, WebhookAttemptError):
+        return exc.status is None or exc.status >= 500 or exc.status in _RETRYABLE_4XX
+    return isinstance(exc, TimeoutError | aiohttp.ClientError)
 
 
 @dataclass(frozen=True)
@@ -98,8 +113,12 @@ class Delivery:
 
 async def post_once(
     session: aiohttp.ClientSession, sub: WebhookSubscriber, body: bytes, alert_id: str, timeout: float
-) -> tuple[bool, bool, str, int | None]:
-    """One signed POST; returns (accepted, worth retrying, error text, HTTP status)."""
+) -> int:
+    """One signed POST; returns the 2xx status.
+
+    Raises:
+        WebhookAttemptError: any other status, a timeout or a connection error.
+    """
     headers = {
         "Content-Type": "application/json",
         SIGNATURE_HEADER: sign(sub.secret.get_secret_value(), body, int(time.time())),
@@ -112,13 +131,13 @@ async def post_once(
         ) as response:
             await response.read()
             if 200 <= response.status < 300:
-                return True, False, "", response.status
-            retry = response.status >= 500 or response.status in _RETRYABLE_4XX
-            return False, retry, f"HTTP {response.status} {response.reason or ''}".strip(), response.status
+                return response.status
+            reason = f"HTTP {response.status} {response.reason or ''}".strip()
+            raise WebhookAttemptError(reason, response.status)
     except TimeoutError:
-        return False, True, f"timeout after {timeout:g}s", None
+        raise WebhookAttemptError(f"timeout after {timeout:g}s") from None
     except aiohttp.ClientError as exc:
-        return False, True, f"{type(exc).__name__}: {exc}", None
+        raise WebhookAttemptError(f"{type(exc).__name__}: {exc}") from exc
 
 
 async def deliver(
@@ -127,34 +146,43 @@ async def deliver(
     body: bytes,
     alert_id: str,
     settings: Settings,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> Delivery:
-    """POST until accepted, a permanent refusal, or ``webhook_max_attempts`` attempts."""
-    attempt, error, status = 0, "", None
-    while attempt < settings.webhook_max_attempts:
-        if attempt:
-            await sleep(
-                backoff_delay(attempt, settings.webhook_backoff_seconds, settings.webhook_backoff_cap_seconds)
-            )
-        attempt += 1
-        ok, retry, error, status = await post_once(
-            session, sub, body, alert_id, settings.webhook_timeout_seconds
-        )
-        webhook_attempts.labels(sub.label, "ok" if ok else "error").inc()
-        if ok:
-            return Delivery(sub, True, attempt, last_status=status)
-        log.warning(
-            "webhook %s attempt %d/%d for alert %s failed: %s",
-            sub.label,
-            attempt,
-            settings.webhook_max_attempts,
-            alert_id,
-            error,
-            extra={"alert_id": alert_id, "subscriber": sub.label, "attempt": attempt},
-        )
-        if not retry:
-            break
-    return Delivery(sub, False, attempt, error, status)
+    """POST until accepted, a permanent refusal, or ``webhook_max_attempts`` attempts.
+
+    Backoff between attempts: ``webhook_backoff_seconds`` doubling per failure, at most
+    ``webhook_backoff_cap_seconds``, without jitter (one alert's retries to one receiver).
+    """
+    attempts = 0
+    try:
+        async for attempt in stamina.retry_context(
+            on=is_retryable_webhook_error,
+            attempts=settings.webhook_max_attempts,
+            timeout=None,  # bounded by the attempts alone, as configured
+            wait_initial=settings.webhook_backoff_seconds,
+            wait_max=settings.webhook_backoff_cap_seconds,
+            wait_jitter=0.0,
+        ):
+            with attempt:
+                attempts = attempt.num
+                try:
+                    status = await post_once(session, sub, body, alert_id, settings.webhook_timeout_seconds)
+                except WebhookAttemptError as exc:
+                    webhook_attempts.labels(sub.label, "error").inc()
+                    log.warning(
+                        "webhook %s attempt %d/%d for alert %s failed: %s",
+                        sub.label,
+                        attempts,
+                        settings.webhook_max_attempts,
+                        alert_id,
+                        exc,
+                        extra={"alert_id": alert_id, "subscriber": sub.label, "attempt": attempts},
+                    )
+                    raise
+                webhook_attempts.labels(sub.label, "ok").inc()
+                return Delivery(sub, True, attempts, last_status=status)
+    except WebhookAttemptError as exc:  # the last attempt, or a refusal not worth retrying
+        return Delivery(sub, False, attempts, str(exc), exc.status)
+    raise AssertionError("unreachable: stamina returns or re-raises the last error")
 
 
 async def deliver_all(
@@ -177,10 +205,11 @@ __all__ = [
     "EVENT_ID_HEADER",
     "SIGNATURE_HEADER",
     "Delivery",
+    "WebhookAttemptError",
     "WebhookDeadLetter",
-    "backoff_delay",
     "deliver",
     "deliver_all",
+    "is_retryable_webhook_error",
     "post_once",
     "sign",
     "verify_signature",

@@ -11,28 +11,10 @@ import click
 import orjson
 from aiokafka.errors import KafkaError
 
-from streams.adapters.lag import GroupLag, format_table, group_lag
-from streams.config.settings import Settings, get_settings
+from streams.adapters.lag import format_table, group_lag_retrying
+from streams.config.settings import get_settings
 
 logging.getLogger("aiokafka").addHandler(logging.NullHandler())
-
-
-async def _group_lag_retrying(
-    settings: Settings, topics: list[str] | None, group: str | None, patience: float = 30.0
-) -> GroupLag:
-    """group_lag, retried while the broker answers with a retriable error.
-
-    A fresh broker creates its offsets topic on the first coordinator lookup and answers
-    GroupCoordinatorNotAvailable meanwhile: that is "not yet", not "no".
-    """
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            return await group_lag(settings, topics=topics, group=group)
-        except KafkaError as exc:
-            if not exc.retriable or time.monotonic() > deadline:
-                raise
-        await asyncio.sleep(0.5)
 
 
 @click.command()
@@ -59,7 +41,7 @@ def lag(as_json: bool, watch: float | None, group: str | None, topics: tuple[str
     try:
         while True:
             try:
-                result = asyncio.run(_group_lag_retrying(settings, list(topics) or None, group))
+                result = asyncio.run(group_lag_retrying(settings, list(topics) or None, group))
             except (KafkaError, OSError, TimeoutError) as exc:
                 click.echo(
                     f"form4 lag: cannot read offsets from {settings.kafka_bootstrap}: {exc!r}", err=True

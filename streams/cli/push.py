@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Literal
 
 import click
 from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
 
+from streams.adapters.acks import send_acked
 from streams.adapters.producer import FILING_SUFFIXES, PushReport, accession_of, make_producer
 from streams.config.settings import Settings, get_settings
 
@@ -41,23 +43,23 @@ async def push_filings(
     """
     report = PushReport()
     producer = make_producer(settings)
-    await producer.start()
-    try:
-        pending = []
+    names: list[str] = []  # of each record sent, in send order: acknowledgements come back in it
 
-        async def send(raw: bytes, name: str | None) -> None:
+    def sends() -> Iterator[Awaitable[Awaitable[RecordMetadata]]]:
+        """One send per filing, read as send_acked asks for it (files are not all held in memory)."""
+
+        def send(raw: bytes, name: str | None) -> Iterator[Awaitable[Awaitable[RecordMetadata]]]:
             if not raw.strip():
                 report.skipped += 1
                 return
             # Larger than max_filing_bytes is sent anyway: the worker dead-letters it with reason
             # too_large, so nothing is silently lost.
             key = accession_of(raw, name)
-            pending.append(
-                (name or "-", await producer.send(settings.topic_raw, raw, key=key.encode() if key else None))
-            )
+            names.append(name or "-")
+            yield producer.send(settings.topic_raw, raw, key=key.encode() if key else None)
 
         if stdin is not None:
-            await send(stdin.read(), None)
+            yield from send(stdin.read(), None)
         found = list(candidates(paths))
         show = progress and len(found) > 200
         bar = click.progressbar(found, label="pushing", file=sys.stderr) if show else None
@@ -71,16 +73,19 @@ async def push_filings(
                 report.failed += 1
                 report.errors.append(f"{path}: {exc.strerror or exc}")
                 continue
-            await send(raw, path.name)
-        for name, fut in pending:
-            try:
-                await fut
-                report.sent += 1
-            except Exception as exc:  # noqa: BLE001 - per-message delivery failure is reported and counted
-                report.failed += 1
-                report.errors.append(f"{name}: {exc}")
+            yield from send(raw, path.name)
+
+    await producer.start()
+    try:
+        acks = await send_acked(sends(), return_exceptions=True)
     finally:
         await producer.stop()
+    for name, ack in zip(names, acks, strict=True):
+        if isinstance(ack, Exception):  # a per-message delivery failure is reported and counted
+            report.failed += 1
+            report.errors.append(f"{name}: {ack}")
+        else:
+            report.sent += 1
     return report
 
 

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import stamina
+
 from streams.config.settings import Settings, get_settings
 from streams.localbroker.support import (
     LOG4J2_PROPERTIES,
@@ -26,9 +28,11 @@ from streams.localbroker.support import (
     find_java,
     find_mvn,
     free_port,
+    is_retryable_probe_error,
     port_in_use,
     probe_metadata,
     render_server_properties,
+    require_live_broker,
 )
 
 _LOOPBACK = {"127.0.0.1", "localhost"}
@@ -201,23 +205,35 @@ class LocalBroker:
         return self._wait_ready(self._proc.pid, began, timeout)
 
     def _wait_ready(self, pid: int, began: float, timeout: float) -> BrokerInfo:
-        deadline = began + timeout
-        while time.monotonic() < deadline:
-            if not self._is_ours(pid):
-                self._clear_state()
-                raise BrokerError(f"the broker (pid {pid}) exited during startup; log: {self.log_file}",
-                                  self._log_tail())  # fmt: skip
-            if answers(self.port):
-                info = self._read_state()
-                if info is None:
-                    raise BrokerError(f"broker state file {self.state_file} vanished during startup")
-                info = BrokerInfo(**{**asdict(info), "startup_seconds": round(time.monotonic() - began, 2)})
-                self._write_state(info)
-                return info
-            time.sleep(0.2)
-        tail = self._log_tail()
-        self.stop()
-        raise BrokerError(f"the broker did not answer on port {self.port} within {timeout:.0f}s", tail)
+        try:
+            for attempt in stamina.retry_context(
+                on=is_retryable_probe_error,
+                attempts=None,  # bounded by the timeout
+                timeout=max(0.0, began + timeout - time.monotonic()),
+                wait_initial=0.2,  # a steady poll: the broker is ready when it is, no need to back off
+                wait_max=0.2,
+                wait_jitter=0.0,
+            ):
+                with attempt:
+                    if not self._is_ours(pid):  # a BrokerError is final: no retry
+                        self._clear_state()
+                        died = f"the broker (pid {pid}) exited during startup; log: {self.log_file}"
+                        raise BrokerError(died, self._log_tail())
+                    require_live_broker(self.port)
+        except Exception as exc:  # the last "not yet" after the timeout, or a final error
+            if not is_retryable_probe_error(exc):
+                raise
+            tail = self._log_tail()
+            self.stop()
+            raise BrokerError(
+                f"the broker did not answer on port {self.port} within {timeout:.0f}s", tail
+            ) from exc
+        info = self._read_state()
+        if info is None:
+            raise BrokerError(f"broker state file {self.state_file} vanished during startup")
+        info = BrokerInfo(**{**asdict(info), "startup_seconds": round(time.monotonic() - began, 2)})
+        self._write_state(info)
+        return info
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM the broker's process group, SIGKILL after ``timeout``; returns the pid it stopped."""

@@ -236,12 +236,38 @@ def probe_metadata(host: str, port: int, timeout: float = 2.0) -> int:
     return int(brokers)
 
 
+class NoLiveBroker(ConnectionError):
+    """Kafka answered the probe but lists no live broker yet (KRaft: not caught up, still fenced)."""
+
+
+def is_retryable_probe_error(exc: Exception) -> bool:
+    """Whether a failed probe means "not yet": the one retry predicate of the broker launcher.
+
+    Nothing listening, a closed, reset or timed-out connection, a truncated answer, or no live
+    broker listed; anything else (a BrokerError: the process died) is final.
+    """
+    return isinstance(exc, OSError | struct.error)
+
+
+def require_live_broker(port: int, timeout: float = 2.0) -> None:
+    """Return when a Kafka broker on 127.0.0.1:``port`` lists at least one live broker.
+
+    Raises:
+        OSError or struct.error: see :func:`is_retryable_probe_error` (NoLiveBroker for "no live broker").
+    """
+    if probe_metadata("127.0.0.1", port, timeout=timeout) == 0:
+        raise NoLiveBroker(f"Kafka on port {port} lists no live broker yet")
+
+
 def answers(port: int) -> bool:
     """True when a Kafka broker on 127.0.0.1:``port`` lists at least one live broker."""
     try:
-        return probe_metadata("127.0.0.1", port, timeout=2.0) > 0
-    except (OSError, struct.error):
-        return False
+        require_live_broker(port)
+    except Exception as exc:
+        if is_retryable_probe_error(exc):
+            return False
+        raise
+    return True
 
 
 def cluster_id() -> str:
@@ -254,6 +280,7 @@ def cluster_id() -> str:
 
 
 __all__ = [
-    "LOG4J2_PROPERTIES", "BrokerError", "answers", "cluster_id", "ensure_jars", "find_java", "find_mvn",
-    "free_port", "port_in_use", "probe_metadata", "render_pom", "render_server_properties",
+    "LOG4J2_PROPERTIES", "BrokerError", "NoLiveBroker", "answers", "cluster_id", "ensure_jars", "find_java",
+    "find_mvn", "free_port", "is_retryable_probe_error", "port_in_use", "probe_metadata", "render_pom",
+    "render_server_properties", "require_live_broker",
 ]  # fmt: skip

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
-import random
 import re
 import time
 from dataclasses import dataclass
 from types import TracebackType
 
 import aiohttp
+import stamina
 
 from streams.config.settings import Settings
 
@@ -94,6 +94,28 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class EdgarRetryableStatus(Exception):
+    """An answer worth retrying (429 or a 5xx in ``_RETRY_STATUSES``), with its ``Retry-After``."""
+
+    def __init__(self, status: int, retry_after: str | None = None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+def is_retryable_edgar_error(exc: Exception) -> bool | float:
+    """Whether a failed EDGAR request is worth another attempt: the one retry predicate of the client.
+
+    Retried: 429 and 500/502/503/504 answers, timeouts and connection errors; any other answer is
+    final. A float is the delay SEC asked for with ``Retry-After`` (capped at two minutes), used
+    instead of the exponential backoff.
+    """
+    if isinstance(exc, EdgarRetryableStatus):
+        asked = retry_after_seconds(exc.retry_after)
+        return min(_MAX_DELAY, asked) if asked else True
+    return isinstance(exc, TimeoutError | aiohttp.ClientError)
+
+
 @dataclass(frozen=True)
 class Reply:
     """A final HTTP answer: status and body."""
@@ -137,13 +159,12 @@ class EdgarClient:
         """An absolute URL for a path under the EDGAR base URL."""
         return f"{self.base_url}/{path.lstrip('/')}"
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        # Full jitter spreads clients that failed together; Retry-After is a floor, never shortened.
-        backoff = random.uniform(0, self.backoff * 2 ** (attempt - 1))
-        return min(_MAX_DELAY, max(backoff, retry_after or 0.0))
-
     async def request(self, url: str) -> Reply:
-        """GET ``url``: rate-limited, retried on 429/5xx/timeouts/connection errors.
+        """GET ``url``: rate-limited, retried as :func:`is_retryable_edgar_error` says.
+
+        Backoff: ``edgar_backoff_seconds`` doubling per attempt plus up to as much again of random
+        jitter (spreads clients that failed together), at most two minutes; a ``Retry-After``
+        answer waits exactly as long as asked.
 
         Returns:
             The first non-retryable answer (2xx, 3xx, 4xx other than 429).
@@ -153,26 +174,42 @@ class EdgarClient:
         """
         if self._session is None:
             raise RuntimeError("EdgarClient used outside 'async with'")
-        problem = ""
-        for attempt in range(1, self.max_attempts + 1):
-            await self.bucket.acquire()
-            retry_after: float | None = None
-            try:
-                async with self._session.get(url) as response:
-                    body = await response.read()
-                    if response.status not in _RETRY_STATUSES:
-                        return Reply(url, response.status, body)
-                    retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-                    problem = f"HTTP {response.status}"
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            if attempt < self.max_attempts:
-                delay = self._delay(attempt, retry_after)
-                log.warning(
-                    "EDGAR %s: %s; retry %d/%d in %.2fs", url, problem, attempt, self.max_attempts - 1, delay
-                )
-                await asyncio.sleep(delay)
-        raise EdgarError(f"{url}: {problem} after {self.max_attempts} attempts")
+        session = self._session
+        try:
+            async for attempt in stamina.retry_context(
+                on=is_retryable_edgar_error,
+                attempts=self.max_attempts,
+                timeout=None,  # bounded by the attempts alone, as configured
+                wait_initial=self.backoff,
+                wait_max=_MAX_DELAY,
+                wait_jitter=self.backoff,
+            ):
+                with attempt:
+                    # Every attempt, retries included, waits for its token: SEC counts them all.
+                    await self.bucket.acquire()
+                    try:
+                        async with session.get(url) as response:
+                            body = await response.read()
+                            if response.status in _RETRY_STATUSES:
+                                raise EdgarRetryableStatus(
+                                    response.status, response.headers.get("Retry-After")
+                                )
+                            return Reply(url, response.status, body)
+                    except Exception as exc:
+                        if attempt.num < self.max_attempts and is_retryable_edgar_error(exc):
+                            log.warning(
+                                "EDGAR %s: %s; retry %d/%d",
+                                url,
+                                _problem(exc),
+                                attempt.num,
+                                self.max_attempts - 1,
+                            )
+                        raise
+        except Exception as exc:  # the last retryable failure, or one not worth retrying
+            if not is_retryable_edgar_error(exc):
+                raise
+            raise EdgarError(f"{url}: {_problem(exc)} after {self.max_attempts} attempts") from exc
+        raise AssertionError("unreachable: stamina returns or re-raises the last error")
 
     async def get(self, url: str, *, missing_ok: bool = False) -> bytes | None:
         """The body of a 200 answer; ``None`` for a 404 when ``missing_ok``.
@@ -187,3 +224,10 @@ class EdgarClient:
             return None
         hint = " (SEC refuses undeclared or too-fast clients)" if reply.status == 403 else ""
         raise EdgarError(f"{url}: HTTP {reply.status}{hint}", status=reply.status)
+
+
+def _problem(exc: BaseException) -> str:
+    """One line naming a failed attempt: ``HTTP 503``, or the exception type and its text."""
+    if isinstance(exc, EdgarRetryableStatus):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

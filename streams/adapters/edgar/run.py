@@ -16,6 +16,7 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 
+from streams.adapters.acks import send_acked
 from streams.adapters.edgar.client import EdgarClient, EdgarError
 from streams.adapters.edgar.feed import FEED_TYPES, FeedEntry, feed_url, parse_feed
 from streams.adapters.edgar.fetch import FilingRef, fetch_submission
@@ -57,9 +58,7 @@ class KafkaSink:
         await self.producer.stop()
 
     async def send_all(self, items: Sequence[tuple[str, bytes]]) -> None:
-        futures = [await self.producer.send(self.topic, raw, key=key.encode()) for key, raw in items]
-        for fut in futures:
-            await fut
+        await send_acked(self.producer.send(self.topic, raw, key=key.encode()) for key, raw in items)
 
 
 @dataclass

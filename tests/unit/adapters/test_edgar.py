@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
-from streams.adapters.edgar.client import EdgarClient, EdgarConfigError, EdgarError, check_user_agent
+from streams.adapters.edgar.client import (
+    EdgarClient,
+    EdgarConfigError,
+    EdgarError,
+    EdgarRetryableStatus,
+    check_user_agent,
+    is_retryable_edgar_error,
+)
 from streams.adapters.edgar.feed import parse_feed
 from streams.adapters.edgar.index import business_days, daily_index_path, parse_form_index
 from streams.adapters.edgar.run import backfill, follow
@@ -52,7 +61,7 @@ FEED = b"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <updated>2024-05-03T15:59:59-04:00</updated>
 <id>urn:tag:sec.gov,2008:accession-number=0007654321-24-000009</id></entry>
 </feed>
-"""
+"""  # noqa: E501 - real feed lines
 
 INDEX = b"""Description:           Daily Index of EDGAR Dissemination Feed by Form Type
 Last Data Received:    May 3, 2024
@@ -68,7 +77,7 @@ Form Type   Company Name                                                  CIK   
 4           SMITH JOHN A                                                  1234567     20240503    edgar/data/1234567/0001234567-24-000123.txt
 4/A         O'NEIL & SONS HOLDINGS, L.P.                                  1111111     2024-05-03  edgar/data/1111111/0001111111-24-000002.txt
 SC 13D      SOME FUND                                                     2222222     20240503    edgar/data/2222222/0002222222-24-000003.txt
-"""
+"""  # noqa: E501 - a fixed-width index keeps its widths
 
 
 class ListSink:
@@ -165,8 +174,39 @@ async def test_rate_limit_holds_in_every_one_second_window(server: EdgarServer, 
     assert {h.user_agent for h in server.hits} == {UA}
 
 
-async def test_retries_429_503_and_timeouts_then_succeeds(server: EdgarServer, tmp_path: Path) -> None:
-    """429 (waiting out Retry-After), 503 and a hung request are retried until the answer comes."""
+@pytest.mark.parametrize(
+    ("exc", "verdict"),
+    [
+        (EdgarRetryableStatus(503), True),
+        (EdgarRetryableStatus(429), True),
+        (EdgarRetryableStatus(500, "not a delay"), True),  # unreadable Retry-After: our own backoff
+        (EdgarRetryableStatus(429, "0"), True),  # "now": our own backoff rather than none at all
+        (EdgarRetryableStatus(429, "7"), 7.0),  # Retry-After is honoured exactly
+        (EdgarRetryableStatus(503, "86400"), 120.0),  # ... up to two minutes
+        (TimeoutError(), True),
+        (aiohttp.ServerDisconnectedError(), True),
+        (aiohttp.ClientConnectionError("refused"), True),
+        (EdgarError("HTTP 404"), False),
+        (ValueError("a bug, not the network"), False),
+    ],
+)
+def test_what_is_retried_and_how_long_to_wait(exc: Exception, verdict: bool | float) -> None:
+    """429/5xx answers, timeouts and connection errors are retried; a Retry-After becomes the wait."""
+    assert is_retryable_edgar_error(exc) == verdict and type(is_retryable_edgar_error(exc)) is type(verdict)
+
+
+def test_a_retry_after_date_is_a_delay_from_now() -> None:
+    """Retry-After may be an HTTP date: the wait is the time until then."""
+    when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    wait = is_retryable_edgar_error(EdgarRetryableStatus(503, when))
+    assert isinstance(wait, float) and 25 < wait <= 30
+
+
+async def test_retries_429_503_and_timeouts_then_succeeds(
+    server: EdgarServer, tmp_path: Path, retry_waits: list[float]
+) -> None:
+    """429 (waiting out Retry-After), 503 and a hung request are retried until the answer comes; the
+    other waits start at edgar_backoff_seconds and double, plus up to edgar_backoff_seconds of jitter."""
     settings = settings_for(server, tmp_path)
     filing = server.filings[0]
     url_path = f"Archives/edgar/data/{filing.cik}/{filing.accession}.txt"
@@ -176,12 +216,32 @@ async def test_retries_429_503_and_timeouts_then_succeeds(server: EdgarServer, t
     async with EdgarClient(settings) as client:
         assert await client.get(client.url(url_path)) == filing.body
     assert [h.status for h in server.hits] == [429, 503, 0, 200]
-    assert server.hits[1].at - server.hits[0].at >= 1.0  # Retry-After: 1 was honoured
+    backoff = settings.edgar_backoff_seconds
+    assert retry_waits[0] == pytest.approx(1.0)  # Retry-After: 1 was honoured
+    assert 2 * backoff <= retry_waits[1] <= 3 * backoff
+    assert 4 * backoff <= retry_waits[2] <= 5 * backoff
 
     server.fail_next(settings.edgar_max_attempts, "503")
     async with EdgarClient(settings) as client:
         with pytest.raises(EdgarError, match="HTTP 503 after"):
             await client.get(client.url(url_path))
+
+
+async def test_gives_up_after_max_attempts_and_returns_final_answers_at_once(
+    server: EdgarServer, tmp_path: Path
+) -> None:
+    """edgar_max_attempts failures end in EdgarError; a 404 (final) is one request, never retried."""
+    settings = settings_for(server, tmp_path, edgar_max_attempts=3)
+    filing = server.filings[0]
+    url = f"Archives/edgar/data/{filing.cik}/{filing.accession}.txt"
+    server.fail_next(3, "503")
+    async with EdgarClient(settings) as client:
+        with pytest.raises(EdgarError, match="HTTP 503 after 3 attempts"):
+            await client.get(client.url(url))
+        assert [h.status for h in server.hits] == [503, 503, 503]
+        server.hits.clear()
+        assert await client.get(client.url("Archives/edgar/data/1/nothing.txt"), missing_ok=True) is None
+    assert [h.status for h in server.hits] == [404]
 
 
 async def test_follow_restart_does_not_resend(server: EdgarServer, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Webhook signing, verification, backoff and the retry loop (against a local HTTP receiver)."""
+"""Webhook signing and verification; what is retried, the backoff and the retry loop (local receiver)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from aiohttp import web
 from streams.adapters.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
+    WebhookAttemptError,
     WebhookDeadLetter,
-    backoff_delay,
     deliver,
     deliver_all,
+    is_retryable_webhook_error,
     sign,
     verify_signature,
 )
@@ -64,9 +65,31 @@ def test_old_signatures_are_rejected_and_rotation_is_supported() -> None:
     assert verify_signature("whsec", rotated, BODY, now=1_700_000_000)
 
 
-def test_backoff_doubles_and_is_capped() -> None:
-    """The delay after n failures is base * 2**(n-1), never above the cap."""
-    assert [backoff_delay(n, 0.5, 30) for n in range(1, 9)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
+@pytest.mark.parametrize("status", [None, 500, 502, 503, 504, 599, 408, 409, 425, 429])
+def test_no_answer_5xx_and_transient_4xx_are_retried(status: int | None) -> None:
+    """No answer at all (status None), any 5xx, and 408/409/425/429 may pass on a later attempt."""
+    assert is_retryable_webhook_error(WebhookAttemptError("failed", status)) is True
+
+
+@pytest.mark.parametrize("status", [301, 400, 401, 403, 404, 405, 410, 413, 422])
+def test_other_4xx_and_3xx_are_permanent_refusals(status: int) -> None:
+    """Any other status is the receiver refusing for good: no second attempt."""
+    assert is_retryable_webhook_error(WebhookAttemptError("refused", status)) is False
+
+
+@pytest.mark.parametrize(
+    ("exc", "retried"),
+    [
+        (TimeoutError(), True),
+        (aiohttp.ClientConnectionError("refused"), True),
+        (aiohttp.ServerDisconnectedError(), True),
+        (ValueError("a bug, not the network"), False),
+        (KeyError("x"), False),
+    ],
+)
+def test_network_errors_are_retried_and_bugs_are_not(exc: Exception, retried: bool) -> None:
+    """Timeouts and aiohttp client errors are transient; anything else is not retried."""
+    assert is_retryable_webhook_error(exc) is retried
 
 
 class Receiver:
@@ -97,63 +120,62 @@ async def receiver_factory() -> AsyncIterator[Callable[[list[int]], Any]]:
 
 
 def _settings(**overrides: Any) -> Settings:
-    return Settings(
-        webhook_max_attempts=4,
-        webhook_backoff_seconds=0.5,
-        webhook_backoff_cap_seconds=1.5,
-        webhook_timeout_seconds=5,
-        **overrides,
-    )
+    values: dict[str, Any] = {
+        "webhook_max_attempts": 4,
+        "webhook_backoff_seconds": 0.5,
+        "webhook_backoff_cap_seconds": 1.5,
+        "webhook_timeout_seconds": 5,
+    }
+    return Settings(**(values | overrides))
 
 
-async def test_server_errors_are_retried_with_backoff_until_accepted(receiver_factory: Any) -> None:
-    """Two 5xx answers then 200: three signed attempts with the same event id, backoff 0.5 then 1 s."""
-    receiver = await receiver_factory([500, 503])
+async def test_server_errors_are_retried_with_backoff_until_accepted(
+    receiver_factory: Any, retry_waits: list[float]
+) -> None:
+    """Three 5xx answers then 200: four signed attempts with the same event id; the backoff starts at
+    webhook_backoff_seconds, doubles, is capped at webhook_backoff_cap_seconds and has no jitter."""
+    receiver = await receiver_factory([500, 503, 502])
     sub = WebhookSubscriber(url=receiver.url, secret="whsec")
-    delays: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        delays.append(seconds)
-
+    settings = _settings(webhook_backoff_seconds=0.01, webhook_backoff_cap_seconds=0.03)
     async with aiohttp.ClientSession() as session:
-        result = await deliver(session, sub, BODY, "a1", _settings(), sleep=fake_sleep)
-    assert result.ok and result.attempts == 3
-    assert delays == [0.5, 1.0]
+        result = await deliver(session, sub, BODY, "a1", settings)
+    assert result.ok and result.attempts == 4 and result.last_status == 200
+    assert retry_waits == pytest.approx([0.01, 0.02, 0.03])  # 0.04 capped to 0.03
+    assert len(receiver.requests) == 4
     for headers, body in receiver.requests:
         assert body == BODY and headers[EVENT_ID_HEADER] == "a1"
         assert verify_signature("whsec", headers[SIGNATURE_HEADER], body)
 
 
 async def test_gives_up_after_max_attempts_and_stops_on_a_permanent_refusal(receiver_factory: Any) -> None:
-    """Endless 500s stop after webhook_max_attempts; a 400 is not retried at all."""
+    """Endless 500s stop after webhook_max_attempts; a 400 is not retried at all; 429 is."""
     failing = await receiver_factory([500] * 10)
     refusing = await receiver_factory([400])
-
-    async def no_sleep(seconds: float) -> None:
-        return None
-
+    throttling = await receiver_factory([429])
     async with aiohttp.ClientSession() as session:
         gave_up = await deliver(
-            session, WebhookSubscriber(url=failing.url, secret="s"), BODY, "a1", _settings(), sleep=no_sleep
+            session, WebhookSubscriber(url=failing.url, secret="s"), BODY, "a1", _settings()
         )
         refused = await deliver(
-            session, WebhookSubscriber(url=refusing.url, secret="s"), BODY, "a1", _settings(), sleep=no_sleep
+            session, WebhookSubscriber(url=refusing.url, secret="s"), BODY, "a1", _settings()
+        )
+        throttled = await deliver(
+            session, WebhookSubscriber(url=throttling.url, secret="s"), BODY, "a1", _settings()
         )
     assert (gave_up.ok, gave_up.attempts, gave_up.last_status) == (False, 4, 500)
-    assert "HTTP 500" in gave_up.last_error
+    assert "HTTP 500" in gave_up.last_error and len(failing.requests) == 4
     assert (refused.ok, refused.attempts, refused.last_status) == (False, 1, 400)
+    assert len(refusing.requests) == 1
+    assert (throttled.ok, throttled.attempts) == (True, 2)
 
 
 async def test_unreachable_receiver_is_a_retryable_error() -> None:
     """A refused connection counts as a failed attempt and is retried."""
     sub = WebhookSubscriber(url=f"http://127.0.0.1:{free_port()}/hook", secret="s")
-
-    async def no_sleep(seconds: float) -> None:
-        return None
-
     async with aiohttp.ClientSession() as session:
-        result = await deliver(session, sub, BODY, "a1", _settings(), sleep=no_sleep)
+        result = await deliver(session, sub, BODY, "a1", _settings())
     assert not result.ok and result.attempts == 4 and result.last_status is None
+    assert "ClientConnectorError" in result.last_error
 
 
 async def test_deliver_all_applies_each_subscribers_filter(receiver_factory: Any) -> None:

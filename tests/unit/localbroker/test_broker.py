@@ -1,18 +1,21 @@
-"""LocalBroker without Java: rendered files, tool lookup, port checks and pid-file bookkeeping."""
+"""LocalBroker without Java: rendered files, tool lookup, port checks, pid files and the startup wait."""
 
 from __future__ import annotations
 
 import os
 import socket
+import struct
 import subprocess
 import sys
 import threading
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import stamina
 from click.testing import CliRunner
 
 from streams.cli import main
@@ -20,7 +23,14 @@ from streams.config.settings import Settings, get_settings
 from streams.localbroker import broker as broker_mod
 from streams.localbroker import support as broker_support
 from streams.localbroker.broker import BrokerError, LocalBroker, ensure_jars, find_java, find_mvn, free_port
-from streams.localbroker.support import answers, cluster_id, render_pom, render_server_properties
+from streams.localbroker.support import (
+    NoLiveBroker,
+    answers,
+    cluster_id,
+    is_retryable_probe_error,
+    render_pom,
+    render_server_properties,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -239,3 +249,93 @@ def test_cli_error_is_one_line_without_traceback(
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and str(listening_port) in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ConnectionRefusedError(),  # nothing listening yet
+        ConnectionResetError(),
+        ConnectionError("connection closed mid-response"),
+        TimeoutError(),  # socket timeouts
+        NoLiveBroker("no live broker yet"),  # answering, but not yet unfenced
+        struct.error("unpack requires a buffer of 8 bytes"),  # a truncated answer
+    ],
+)
+def test_a_broker_still_starting_is_probed_again(exc: Exception) -> None:
+    assert is_retryable_probe_error(exc) is True
+
+
+@pytest.mark.parametrize("exc", [BrokerError("the broker exited during startup"), ValueError("a bug")])
+def test_a_dead_broker_or_a_bug_is_final(exc: Exception) -> None:
+    assert is_retryable_probe_error(exc) is False
+
+
+def test_a_kafka_listing_no_live_broker_does_not_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """answers() needs at least one live broker in the Metadata answer, not just a Kafka on the port."""
+    monkeypatch.setattr(broker_support, "probe_metadata", lambda host, port, timeout: 0)
+    assert answers(free_port()) is False
+    monkeypatch.setattr(broker_support, "probe_metadata", lambda host, port, timeout: 1)
+    assert answers(free_port()) is True
+
+
+@pytest.fixture
+def booting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LocalBroker, list[str]]]:
+    """A LocalBroker whose process is 'alive' and state file written, waiting for a scripted probe.
+
+    The list holds what each probe does ("refused", "fenced", "up"); it is consumed in order.
+    """
+    broker = LocalBroker(_settings(tmp_path))
+    broker.dir.mkdir(parents=True)
+    broker._write_state(
+        broker_mod.BrokerInfo(
+            os.getpid(), broker.port, free_port(), str(broker.log_file), "2024-01-01T00:00:00+00:00", "4.4.0"
+        )
+    )
+    script: list[str] = []
+
+    def probe(port: int, timeout: float = 2.0) -> None:
+        step = script.pop(0)
+        if step == "refused":
+            raise ConnectionRefusedError(f"nothing on {port}")
+        if step == "fenced":
+            raise NoLiveBroker("no live broker yet")
+
+    monkeypatch.setattr(broker_mod, "require_live_broker", probe)
+    monkeypatch.setattr(LocalBroker, "_is_ours", lambda self, pid: True)
+    yield broker, script
+
+
+def test_startup_probes_until_the_broker_lists_itself(booting: tuple[LocalBroker, list[str]]) -> None:
+    """Refused, then fenced, then up: the third probe ends the wait and the startup time is recorded."""
+    broker, script = booting
+    script.extend(["refused", "fenced", "up"])
+    with stamina.set_testing(True, attempts=10):
+        info = broker._wait_ready(os.getpid(), time.monotonic(), timeout=60)
+    assert script == [] and info.startup_seconds is not None
+    assert broker._read_state() == info
+
+
+def test_a_broker_that_exits_during_startup_fails_at_once(
+    booting: tuple[LocalBroker, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the process is gone there is nothing to wait for: no probe, BrokerError, state cleared."""
+    broker, script = booting
+    script.extend(["refused"] * 5)
+    monkeypatch.setattr(LocalBroker, "_is_ours", lambda self, pid: False)
+    with stamina.set_testing(True, attempts=10), pytest.raises(BrokerError, match="exited during startup"):
+        broker._wait_ready(os.getpid(), time.monotonic(), timeout=60)
+    assert len(script) == 5 and not broker.state_file.exists()
+
+
+def test_a_broker_that_never_answers_is_stopped(
+    booting: tuple[LocalBroker, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the last probe the broker is stopped and the error names the port."""
+    broker, script = booting
+    script.extend(["fenced"] * 10)
+    stopped: list[bool] = []
+    monkeypatch.setattr(LocalBroker, "stop", lambda self, timeout=30.0: stopped.append(True))
+    with stamina.set_testing(True, attempts=4), pytest.raises(BrokerError, match=f"port {broker.port}"):
+        broker._wait_ready(os.getpid(), time.monotonic(), timeout=60)
+    assert len(script) == 10 - 4 and stopped == [True]
