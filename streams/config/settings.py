@@ -97,7 +97,7 @@ class Settings(BaseSettings):
         5, ge=1, description="Attempts per EDGAR request (429, 5xx and timeouts are retried)."
     )
     edgar_backoff_seconds: float = Field(
-        1.0, ge=0, description="First retry delay; doubles per attempt (with jitter), at least Retry-After."
+        1.0, ge=0, description="First retry delay; doubles per attempt (plus jitter); a Retry-After answer sets the wait."
     )
 
     # --- webhooks and monitoring ----------------------------------------------------------
