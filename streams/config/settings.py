@@ -97,7 +97,9 @@ class Settings(BaseSettings):
         5, ge=1, description="Attempts per EDGAR request (429, 5xx and timeouts are retried)."
     )
     edgar_backoff_seconds: float = Field(
-        1.0, ge=0, description="First retry delay; doubles per attempt (plus jitter); a Retry-After answer sets the wait."
+        1.0,
+        ge=0,
+        description="First retry delay; doubles per attempt (plus jitter); Retry-After sets the wait.",
     )
 
     # --- webhooks and monitoring ----------------------------------------------------------
