@@ -54,7 +54,10 @@ def _quantile(buckets: dict[str, float], q: float) -> str:
 
 
 async def _idle_latency(worker: WorkerProcess, count: int = 25) -> dict[str, float]:
-    """Milliseconds from a raw filing's Kafka timestamp to its first event's, one filing at a time on an idle worker."""
+    """Milliseconds from a raw filing's Kafka timestamp to its first event's.
+
+    One filing at a time, on an idle worker.
+    """
     trickle = list(generate(12345, count))
     for f in trickle:
         await worker.push(

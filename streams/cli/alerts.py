@@ -159,7 +159,16 @@ def tail(
     timeout: float | None,
 ) -> None:
     """Print alerts as they arrive, until Ctrl-C (or --max-messages / --timeout)."""
-    flt = AlertFilter(ticker=ticker, issuer=issuer, rule=rule, min_severity=min_severity, min_value=min_value)
+    # click's Choice already limited rule and severity; model_validate checks them again, typed.
+    flt = AlertFilter.model_validate(
+        {
+            "ticker": ticker,
+            "issuer": issuer,
+            "rule": rule,
+            "min_severity": min_severity,
+            "min_value": min_value,
+        }
+    )
     settings = get_settings()
 
     def emit(alert: dict[str, Any], raw: bytes) -> None:

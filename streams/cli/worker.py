@@ -53,17 +53,13 @@ def worker(loglevel: str | None) -> None:
         _say(settings, f"created topics: {', '.join(created)}", logging.INFO)
 
     from faust import Worker
-    from faust.sensors.prometheus import setup_prometheus_sensors
 
-    import streams.worker.agents  # noqa: F401 - registers the agents
-    import streams.worker.web.ingest  # noqa: F401 - registers POST /filings
-    import streams.worker.web.positions  # noqa: F401 - registers the pages
-    from streams.worker.app import app
+    from streams.worker.app import create_app
     from streams.worker.logs import logging_config
 
-    setup_prometheus_sensors(app, pattern="/metrics")
+    built = create_app(settings)
     Worker(
-        app,
+        built.app,
         loglevel=(loglevel or settings.log_level).upper(),
         logging_config=logging_config(settings),
     ).execute_from_commandline()

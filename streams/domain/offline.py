@@ -24,7 +24,7 @@ class Replay:
 
     @property
     def active_alert_ids(self) -> set[str]:
-        return {aid for aid, a in self.stores.alerts.items() if a.get("active")}
+        return {aid for aid, a in self.stores.alerts.items() if a.active}
 
 
 def replay(raws: Iterable[tuple[str, bytes]], settings: Settings) -> Replay:

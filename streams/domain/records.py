@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,10 +24,10 @@ from parsers.events import TransactionEvent
 from parsers.models import FormType
 from streams.config.vocabulary import SEVERITIES, Rule, Severity
 
-ALERT_SCHEMA = "form4.alert/1"
-DEAD_LETTER_SCHEMA = "form4.dead_letter/1"
-PARSED_SCHEMA = "form4.parsed_filing/1"
-WEBHOOK_DEAD_LETTER_SCHEMA = "form4.webhook_dead_letter/1"
+ALERT_SCHEMA: Final = "form4.alert/1"
+DEAD_LETTER_SCHEMA: Final = "form4.dead_letter/1"
+PARSED_SCHEMA: Final = "form4.parsed_filing/1"
+WEBHOOK_DEAD_LETTER_SCHEMA: Final = "form4.webhook_dead_letter/1"
 
 
 class _Record(BaseModel):

@@ -1,14 +1,51 @@
-"""The Faust application. Nothing else lives here: topics, tables and agents import ``app``."""
+"""The worker, built from a :class:`Settings` instance: the Faust app, its topics, tables, agents and pages.
+
+Nothing in ``streams.worker`` reads settings or builds an app at import time, so a test can build as many
+workers as it likes, each from its own settings (``create_app(Settings(...))``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.types import AgentT
+from prometheus_client import REGISTRY, CollectorRegistry
 
-from streams.config.settings import Settings, get_settings
+from streams.config.settings import Settings
+from streams.domain.ledger import Ledger
+from streams.worker.agents import lag_monitor, parse, positions, webhooks
+from streams.worker.agents.parse import ParseFilings
+from streams.worker.agents.positions import TrackPositions
+from streams.worker.agents.webhooks import DeliverWebhooks
+from streams.worker.metrics import Metrics, metrics_in
+from streams.worker.tables import Tables, create_tables
+from streams.worker.topics import Topics, create_topics
+from streams.worker.web import ingest
+from streams.worker.web import positions as pages
 
 
-def create_app(settings: Settings) -> faust.App:
-    """Build the app from our settings only.
+@dataclass(frozen=True)
+class Form4Worker:
+    """One worker: the app and everything wired on it."""
+
+    settings: Settings
+    app: faust.App
+    topics: Topics
+    tables: Tables
+    ledger: Ledger
+    metrics: Metrics
+    parse_step: ParseFilings
+    positions_step: TrackPositions
+    webhooks_step: DeliverWebhooks
+    agents: tuple[AgentT[Any], ...]
+    """parse_filings, track_positions and deliver_webhooks."""
+
+
+def faust_app(settings: Settings) -> faust.App:
+    """The bare Faust app of our settings only.
 
     ``env={}`` keeps Faust from reading its own environment variables (``WEB_PORT``, ``BROKER``...):
     ``Settings`` is the one source of configuration.
@@ -37,4 +74,48 @@ def create_app(settings: Settings) -> faust.App:
     )
 
 
-app = create_app(get_settings())
+def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Form4Worker:
+    """Build the worker of ``settings``.
+
+    ``registry`` receives our metrics and Faust's sensors, served at ``/metrics``; the worker uses the
+    default one (where the webhook adapter's counters live too), tests a fresh one per app, since a
+    registry refuses two metrics of one name.
+    """
+    app = faust_app(settings)
+    topics = create_topics(app, settings)
+    tables = create_tables(app, settings)
+    ledger = Ledger(tables.ledger, settings)
+    metrics = metrics_in(registry)
+    step_parse = ParseFilings(settings=settings, seen=tables.seen, send=topics.send, metrics=metrics)
+    step_track = TrackPositions(
+        settings=settings,
+        ledger=ledger,
+        positions=tables.ledger.positions,
+        send=topics.send,
+        metrics=metrics,
+    )
+    step_deliver = DeliverWebhooks(settings=settings, send=topics.send)
+    agents = (
+        parse.register(app, topics.raw_filings, step_parse),
+        positions.register(app, topics.parsed_filings, step_track),
+        webhooks.register(app, topics.alerts, step_deliver),
+    )
+    lag_monitor.register(app, settings, metrics)
+    ingest.register(app, settings, topics.send)
+    pages.register(app, tables.ledger)
+    setup_prometheus_sensors(app, pattern="/metrics", registry=registry)
+    return Form4Worker(
+        settings=settings,
+        app=app,
+        topics=topics,
+        tables=tables,
+        ledger=ledger,
+        metrics=metrics,
+        parse_step=step_parse,
+        positions_step=step_track,
+        webhooks_step=step_deliver,
+        agents=agents,
+    )
+
+
+__all__ = ["Form4Worker", "create_app", "faust_app"]

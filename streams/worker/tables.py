@@ -1,4 +1,5 @@
-"""Every table, declared once. Values are JSON-ready dicts (Faust's json codec); keys are strings.
+"""Every table of the worker, declared once per app. Keys are strings; values use the codec
+:mod:`streams.worker.state_codecs` names for each table.
 
 ``seen`` is co-partitioned with ``form4.filings.raw``; the ledger tables with
 ``form4.filings.parsed`` (keyed by issuer), so one issuer's state lives in one partition.
@@ -6,13 +7,28 @@
 
 from __future__ import annotations
 
-from streams.config.settings import get_settings
-from streams.domain.ledger import Stores
-from streams.worker.app import app
+from dataclasses import dataclass
+from typing import Any, cast
 
-_partitions = get_settings().topic_partitions
+import faust
+from faust.tables.base import Collection
+from faust.types import TableT
+
+from streams.config.settings import Settings
+from streams.domain.ledger import Stores
+from streams.worker.state_codecs import register_state_codecs, serializer_for
 
 TABLE_NAMES = ("seen", "filings", "groups", "positions", "sales", "issuer_alerts", "alerts")
+
+_HELP = {
+    "seen": "filing id -> first raw offset: filings already parsed",
+    "filings": "filing id -> applied filing (rows, status, amendment group)",
+    "groups": "amendment group -> member filings and their alerts",
+    "positions": "issuer|owner|security|ownership -> position",
+    "sales": "issuer|date -> open-market sales of that day",
+    "issuer_alerts": "issuer -> cluster alert ids by window start",
+    "alerts": "alert id -> alert record and whether it stands",
+}
 
 
 def changelog_topics(app_id: str) -> list[str]:
@@ -20,16 +36,41 @@ def changelog_topics(app_id: str) -> list[str]:
     return [f"{app_id}-{name}-changelog" for name in TABLE_NAMES]
 
 
-def _table(name: str, help: str):  # type: ignore[no-untyped-def]
-    return app.Table(name, default=None, partitions=_partitions, key_type=str, help=help)
+@dataclass(frozen=True)
+class Tables:
+    """The ``seen`` table of parse_filings and the ledger's stores of track_positions."""
+
+    seen: TableT[str, Any]
+    ledger: Stores
 
 
-seen = _table("seen", "filing id -> first raw offset: filings already parsed")
-ledger_stores = Stores(
-    filings=_table("filings", "filing id -> applied filing (rows, status, amendment group)"),
-    groups=_table("groups", "amendment group -> member filings and their alerts"),
-    positions=_table("positions", "issuer|owner|security|ownership -> position"),
-    sales=_table("sales", "issuer|date -> open-market sales of that day"),
-    issuer_alerts=_table("issuer_alerts", "issuer -> cluster alert ids by window start"),
-    alerts=_table("alerts", "alert id -> alert record and whether it stands"),
-)
+def create_tables(app: faust.App, settings: Settings) -> Tables:
+    """Declare every table of :data:`TABLE_NAMES` on ``app``."""
+    # Our codecs must be known to Faust before a table names one of them.
+    register_state_codecs()
+    tables: dict[str, TableT[str, Any]] = {}
+    for name in TABLE_NAMES:
+        table = app.Table(
+            name, default=None, partitions=settings.topic_partitions, key_type=str, help=_HELP[name]
+        )
+        # Faust 0.15 takes a table's codec only from a Faust Model value type, and ours are not: set it
+        # before the store (built lazily) reads it, and build the changelog topic again with it (the
+        # constructor built one with "json"; the table manager knows it by name only).
+        collection = cast(Collection, table)
+        collection.value_serializer = serializer_for(name)
+        collection.changelog_topic = collection._new_changelog_topic()
+        tables[name] = table
+    return Tables(
+        seen=tables["seen"],
+        ledger=Stores(
+            filings=tables["filings"],
+            groups=tables["groups"],
+            positions=tables["positions"],
+            sales=tables["sales"],
+            issuer_alerts=tables["issuer_alerts"],
+            alerts=tables["alerts"],
+        ),
+    )
+
+
+__all__ = ["TABLE_NAMES", "Tables", "changelog_topics", "create_tables"]

@@ -1,27 +1,81 @@
-"""Every topic, declared once. Values are bytes (``value_serializer="raw"``): records are decoded
-in the agents with pydantic, never by Faust (pydantic models are not Faust ``value_type``s)."""
+"""Every topic of the worker, declared once per app. Values are bytes (``value_serializer="raw"``):
+records are decoded in the agents with pydantic, never by Faust (pydantic models are not Faust
+``value_type``s).
+"""
 
 from __future__ import annotations
 
-from streams.config.settings import get_settings
-from streams.worker.app import app
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-_s = get_settings()
+import faust
+from faust.types import TopicT
+
+from streams.config.settings import Settings
 
 
-def _topic(name: str):  # type: ignore[no-untyped-def]
-    return app.topic(
-        name,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=_s.topic_partitions,
+class Send(Protocol):
+    """Queue one record on a topic (by name); awaiting what it returns waits for Kafka's acknowledgement.
+
+    The agents' handlers take one of these, so tests can record what they send and decide when (or
+    whether) each acknowledgement resolves.
+    """
+
+    def __call__(self, topic: str, key: bytes | None, value: bytes) -> Awaitable[Awaitable[Any]]: ...
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The worker's topics (names from :class:`Settings`)."""
+
+    raw_filings: TopicT
+    parsed_filings: TopicT
+    transactions: TopicT
+    alerts: TopicT
+    dead_letters: TopicT
+    webhook_dead_letters: TopicT
+
+    def all(self) -> tuple[TopicT, ...]:
+        return (
+            self.raw_filings,
+            self.parsed_filings,
+            self.transactions,
+            self.alerts,
+            self.dead_letters,
+            self.webhook_dead_letters,
+        )
+
+    def send(self, topic: str, key: bytes | None, value: bytes) -> Awaitable[Awaitable[Any]]:
+        """The worker's :class:`Send`: Faust's ``topic.send``, which returns the acknowledgement future."""
+        for candidate in self.all():
+            if candidate.get_topic_name() == topic:
+                return candidate.send(key=key, value=value)
+        # Only our own topic names come from Settings; anything else is a wiring bug.
+        raise KeyError(f"not a topic of this worker: {topic!r}")
+
+
+def create_topics(app: faust.App, settings: Settings) -> Topics:
+    """Declare the topics of ``settings`` on ``app``."""
+
+    def topic(name: str) -> TopicT:
+        return app.topic(
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.topic_partitions,
+        )
+
+    return Topics(
+        raw_filings=topic(settings.topic_raw),
+        parsed_filings=topic(settings.topic_parsed),
+        transactions=topic(settings.topic_transactions),
+        alerts=topic(settings.topic_alerts),
+        dead_letters=topic(settings.topic_dlq),
+        webhook_dead_letters=topic(settings.topic_webhook_dlq),
     )
 
 
-raw_filings = _topic(_s.topic_raw)
-parsed_filings = _topic(_s.topic_parsed)
-transactions = _topic(_s.topic_transactions)
-alerts = _topic(_s.topic_alerts)
-dead_letters = _topic(_s.topic_dlq)
+__all__ = ["Send", "Topics", "create_topics"]

@@ -68,7 +68,7 @@ def test_status_is_up_while_running(running: tuple[LocalBroker, BrokerInfo]) -> 
 def test_second_instance_on_the_busy_port_raises(
     running: tuple[LocalBroker, BrokerInfo], tmp_path: Path
 ) -> None:
-    """Another LocalBroker (other data dir) on the running broker's port raises a BrokerError naming the port."""
+    """Another LocalBroker (other data dir) on the running broker's port: a BrokerError naming the port."""
     _, info = running
     with pytest.raises(BrokerError, match=f"port {info.port} .*already in use"):
         _local_broker(tmp_path, info.port).start(timeout=10)
@@ -86,7 +86,7 @@ def test_stop_makes_status_down_and_a_second_stop_is_harmless(tmp_path: Path) ->
 
 
 def test_restart_reuses_the_formatted_storage(tmp_path: Path) -> None:
-    """A stopped broker starts again on its existing data dir, keeping the cluster id it was formatted with."""
+    """A stopped broker starts again on its data dir, keeping the cluster id it was formatted with."""
     broker = _local_broker(tmp_path)
     _start_or_skip(broker)
     meta = (broker.kraft_dir / "meta.properties").read_text()

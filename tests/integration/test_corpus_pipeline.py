@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import orjson
@@ -13,7 +14,8 @@ import pytest
 
 from streams.adapters.producer import accession_of, iter_files
 from streams.domain.offline import replay
-from streams.worker.web.positions import public_position
+from streams.domain.state import Position
+from streams.domain.views import public_position
 from tests.support.contracts import validate_all
 from tests.support.worker import WorkerProcess
 
@@ -45,7 +47,7 @@ def cli_parse(files: list[Path]) -> tuple[dict[str, dict[str, object]], str]:
     return events, done.stderr.decode()
 
 
-def as_served(positions: dict[str, dict[str, object]]) -> dict[str, object]:
+def as_served(positions: Mapping[str, Position]) -> dict[str, object]:
     """Offline positions as the worker's web page serves them (through JSON)."""
     return orjson.loads(orjson.dumps({k: public_position(k, p) for k, p in positions.items() if p}))
 

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from streams.domain.offline import replay
-from streams.worker.web.positions import public_position
+from streams.domain.views import public_position
 from synthetic.generator import generate
 from synthetic.render_submission import render_submission
 from tests.support.contracts import validate_all

@@ -44,7 +44,7 @@ def _raw_lag(body: dict[str, Any], topic: str) -> int:
 
 
 def test_lag_without_worker_then_piling_up_then_drained(kafka_bootstrap: str, tmp_path: Path) -> None:
-    """Lag is 0 on empty topics, counts unread messages while no worker runs, and is 0 once the worker drained."""
+    """Lag is 0 on empty topics, counts unread messages while no worker runs, and is 0 once drained."""
     worker = WorkerProcess.create(kafka_bootstrap, tmp_path)
     raw = worker.settings.topic_raw
 

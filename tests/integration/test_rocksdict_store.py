@@ -1,4 +1,5 @@
-"""The on-disk table store (FORM4_STORE=rocksdb://, RocksDB through rocksdict) gives the same positions and survives a restart."""
+"""The on-disk table store (FORM4_STORE=rocksdb://, RocksDB through rocksdict) gives the same positions
+and survives a restart."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from pathlib import Path
 import orjson
 
 from streams.domain.offline import replay
-from streams.worker.web.positions import public_position
+from streams.domain.views import public_position
 from synthetic.generator import generate
 from synthetic.render_submission import render_submission
 from tests.support.worker import WorkerProcess
 
 
 async def test_rocksdict_store_keeps_positions_across_a_restart(kafka_bootstrap: str, tmp_path: Path) -> None:
-    """With tables on disk, positions equal the offline ledger before and after a restart, and nothing is redone."""
+    """With tables on disk, positions equal the offline ledger across a restart, and nothing is redone."""
     filings = list(generate(77, 300))
     raws = [
         (f.accession_number.encode() if f.accession_number else None, render_submission(f)) for f in filings

@@ -62,7 +62,10 @@ async def serve() -> AsyncIterator[object]:
 async def test_alerts_reach_a_flaky_receiver_and_a_dead_one_dead_letters(
     kafka_bootstrap: str, tmp_path: Path, serve: object
 ) -> None:
-    """Failures and a timeout are retried until delivered, signed; a receiver that never accepts ends on the DLQ."""
+    """Failures and a timeout are retried until delivered, signed.
+
+    A receiver that never accepts ends on the DLQ.
+    """
     flaky = await serve(Receiver("flaky-secret", ["500", "500", "timeout"]))  # type: ignore[operator]
     dead = await serve(Receiver("dead-secret", ["500"] * 100))  # type: ignore[operator]
     worker = WorkerProcess.create(

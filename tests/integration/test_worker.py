@@ -23,7 +23,10 @@ def worker(kafka_bootstrap: str, tmp_path: Path):  # type: ignore[no-untyped-def
 async def test_raw_filing_becomes_events_and_restart_resumes_from_committed_offset(
     worker: WorkerProcess,
 ) -> None:
-    """A raw filing produced with aiokafka comes out as events; after a restart nothing committed is redone."""
+    """A raw filing produced with aiokafka comes out as events.
+
+    After a restart nothing committed is redone.
+    """
     worker.start()
     first = (FIXTURES / "form4_rich.xml").read_bytes()
     await worker.push([(b"first", first)])

@@ -1,8 +1,8 @@
 """The Kafka broker of the integration tests, found or started once per session.
 
 Order: ``FORM4_KAFKA_BOOTSTRAP`` if set -> a testcontainers ``apache/kafka`` container when a Docker
-engine answers -> :class:`streams.localbroker.broker.LocalBroker` (jars from Maven) on free ports in a temporary
-data dir. When none works the tests skip with the reason, or fail when ``CI=true``.
+engine answers -> :class:`streams.localbroker.broker.LocalBroker` (jars from Maven) on free ports in a
+temporary data dir. When none works the tests skip with the reason, or fail when ``CI=true``.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def kafka_bootstrap(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPa
 
 @pytest_asyncio.fixture
 async def kafka_topics(kafka_bootstrap: str) -> AsyncIterator[TopicFactory]:
-    """Factory ``await kafka_topics("raw", "out", partitions=2)`` -> unique topic names, deleted after the test."""
+    """Factory ``await kafka_topics("raw", "out", partitions=2)``: unique topic names, deleted afterwards."""
     made: list[str] = []
 
     async def make(*bases: str, partitions: int = 1) -> tuple[str, ...]:

@@ -18,16 +18,52 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer
+from pydantic import BaseModel, SecretStr
 
 from streams.adapters.consume import read_all
 from streams.adapters.lag import group_lag
 from streams.adapters.topics_admin import ensure_topics
 from streams.config.settings import Settings
 from streams.localbroker.broker import free_port
+
+
+def _plain(value: object) -> object:
+    """JSON form of what orjson cannot write itself; secrets revealed, since the worker needs them."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, BaseModel):
+        return {name: getattr(value, name) for name in type(value).model_fields}
+    if isinstance(value, Decimal | Path):
+        return str(value)
+    raise TypeError(f"cannot pass {type(value).__name__} to the worker: {value!r}")
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Every field of ``settings`` as the ``FORM4_<NAME>`` variable ``Settings()`` reads back.
+
+    Scalars as text (``Decimal`` and ``Path`` by ``str``), anything else as JSON (what pydantic-settings
+    expects of complex fields); ``None`` is left out, as the default of every optional field.
+    """
+    env: dict[str, str] = {}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, bool):  # before int: bool is an int
+            text = orjson.dumps(value).decode()
+        elif isinstance(value, str | int | float | Decimal | Path):
+            text = str(value)
+        elif isinstance(value, SecretStr):
+            text = value.get_secret_value()
+        else:
+            text = orjson.dumps(value, default=_plain).decode()
+        env[f"FORM4_{name.upper()}"] = text
+    return env
 
 
 @dataclass
@@ -65,50 +101,11 @@ class WorkerProcess:
 
     @property
     def env(self) -> dict[str, str]:
-        s = self.settings
+        """Our environment without its FORM4_ variables, plus every field of ``settings``."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("FORM4_")}
-        env.update(
-            {
-                "FORM4_KAFKA_BOOTSTRAP": s.kafka_bootstrap,
-                "FORM4_DATA_DIR": str(self.data_dir),
-                "FORM4_APP_ID": s.app_id,
-                "FORM4_WEB_PORT": str(s.web_port),
-                "FORM4_TOPIC_RAW": s.topic_raw,
-                "FORM4_TOPIC_PARSED": s.topic_parsed,
-                "FORM4_TOPIC_TRANSACTIONS": s.topic_transactions,
-                "FORM4_TOPIC_ALERTS": s.topic_alerts,
-                "FORM4_TOPIC_DLQ": s.topic_dlq,
-                "FORM4_TOPIC_PARTITIONS": str(s.topic_partitions),
-            }
-        )
-        for name in (
-            "large_sale_usd",
-            "cluster_window_days",
-            "max_filing_bytes",
-            "session_timeout_seconds",
-            "store",
-        ):
-            env[f"FORM4_{name.upper()}"] = str(getattr(s, name))
-        if s.http_token is not None:
-            env["FORM4_HTTP_TOKEN"] = s.http_token.get_secret_value()
-        # Webhooks, lag gauge and log format (tests/integration/test_webhooks.py, test_metrics.py).
-        for name in (
-            "topic_webhook_dlq",
-            "webhook_max_attempts",
-            "webhook_backoff_seconds",
-            "webhook_backoff_cap_seconds",
-            "webhook_timeout_seconds",
-            "lag_monitor_interval_seconds",
-            "log_format",
-        ):
-            env[f"FORM4_{name.upper()}"] = str(getattr(s, name))
-        if s.webhooks:
-            env["FORM4_WEBHOOKS"] = orjson.dumps(
-                [
-                    w.model_dump(mode="json", exclude={"secret"}) | {"secret": w.secret.get_secret_value()}
-                    for w in s.webhooks
-                ]
-            ).decode()
+        env.update(settings_env(self.settings))
+        # Extra workers of one group share the settings but each has a data folder of its own.
+        env["FORM4_DATA_DIR"] = str(self.data_dir)
         return env
 
     def start(self, timeout: float = 180.0) -> None:

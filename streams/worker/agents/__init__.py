@@ -1,5 +1,2 @@
-"""Agents, one per module. Importing this package registers them on the app."""
-
-from streams.worker.agents import lag_monitor, parse, positions, webhooks
-
-__all__ = ["lag_monitor", "parse", "positions", "webhooks"]
+"""Agents, one per module. Each module's ``register`` puts its agent (or timer) on an app; importing
+this package registers nothing (:func:`streams.worker.app.create_app` does)."""

@@ -8,35 +8,32 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import Gauge
+import faust
 
 from streams.adapters.lag import group_lag
-from streams.config.settings import get_settings
-from streams.worker.app import app
+from streams.config.settings import Settings
+from streams.worker.metrics import Metrics
 
 log = logging.getLogger(__name__)
-_settings = get_settings()
-
-consumer_lag = Gauge(
-    "form4_consumer_lag",
-    "Messages not yet committed by the worker group, per partition",
-    ["topic", "partition"],
-)
 
 
-async def refresh_lag() -> int:
+async def refresh_lag(settings: Settings, metrics: Metrics) -> int:
     """Update the gauge from the broker; returns the total lag."""
-    lag = await group_lag(
-        _settings, topics=[_settings.topic_raw, _settings.topic_parsed, _settings.topic_alerts]
-    )
+    lag = await group_lag(settings, topics=[settings.topic_raw, settings.topic_parsed, settings.topic_alerts])
     for p in lag.partitions:
-        consumer_lag.labels(p.topic, str(p.partition)).set(p.lag)
+        metrics.consumer_lag.labels(p.topic, str(p.partition)).set(p.lag)
     return lag.total_lag
 
 
-@app.timer(interval=_settings.lag_monitor_interval_seconds)
-async def monitor_lag() -> None:
-    try:
-        await refresh_lag()
-    except Exception as exc:  # noqa: BLE001 - a broker hiccup must never stop the worker's timers
-        log.warning("consumer lag refresh failed: %r", exc)
+def register(app: faust.App, settings: Settings, metrics: Metrics) -> None:
+    """The monitor_lag timer on ``app``, every ``lag_monitor_interval_seconds``."""
+
+    @app.timer(interval=settings.lag_monitor_interval_seconds, name=f"{__name__}.monitor_lag")
+    async def monitor_lag() -> None:
+        try:
+            await refresh_lag(settings, metrics)
+        except Exception as exc:  # noqa: BLE001 - a broker hiccup must never stop the worker's timers
+            log.warning("consumer lag refresh failed: %r", exc)
+
+
+__all__ = ["refresh_lag", "register"]

@@ -4,99 +4,109 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sized
+from dataclasses import dataclass
+from typing import Any
 
 import faust
+from faust.types import AgentT, Message, TopicT
 from pydantic import ValidationError
 
-from streams.config.settings import get_settings
+from streams.adapters.acks import send_acked
+from streams.config.settings import Settings
 from streams.domain.ledger import Ledger
 from streams.domain.records import ParsedFiling
-from streams.worker.agents.parse import dead_letter
-from streams.worker.app import app
 from streams.worker.crash import die_unacked
-from streams.worker.metrics import (
-    alerts_emitted,
-    dead_letters,
-    filings_duplicate,
-    latency,
-    positions_tracked,
-    reconciliation_breaks,
-)
-from streams.worker.tables import ledger_stores
-from streams.worker.topics import alerts, parsed_filings
-from streams.worker.topics import dead_letters as dlq_topic
+from streams.worker.dead_letters import dead_letter, log_context, place
+from streams.worker.metrics import Metrics
+from streams.worker.topics import Send
 
 log = logging.getLogger(__name__)
-ledger = Ledger(ledger_stores, get_settings())
 
 
-async def handle_parsed(raw: bytes, message: faust.types.Message) -> None:
-    """Apply one parsed filing; send its alerts; mark it done once Kafka has them."""
-    where = f"{message.topic}[{message.partition}]@{message.offset}"
-    ctx: dict[str, object] = {
-        "topic": message.topic,
-        "partition": message.partition,
-        "offset": message.offset,
-    }
-    try:
-        filing = ParsedFiling.model_validate_json(raw)
-    except ValidationError as exc:
-        dead_letters.labels("decode_error").inc()
-        log.error(
-            "dead letter %s: not a %s record: %s",
-            where,
-            "form4.parsed_filing/1",
-            exc,
-            extra=ctx | {"reason": "decode_error"},
-        )
-        await dlq_topic.send(
-            key=message.key, value=dead_letter(raw, message, "decode_error", str(exc)).to_json()
-        )
-        return
-    outcome = ledger.apply(filing)
-    ctx |= {
-        "filing_id": filing.filing_id,
-        "accession_number": filing.events[0].accession_number if filing.events else None,
-    }
-    if outcome.duplicate:
-        filings_duplicate.labels("positions").inc()
-        log.info("duplicate filing %s at %s: already applied", filing.filing_id, where, extra=ctx)
-        return
-    pending = [await alerts.send(key=filing.issuer_key.encode(), value=a.to_json()) for a in outcome.alerts]
-    for fut in pending:
-        await fut
-    ledger.mark_done(outcome)  # only after Kafka acknowledged the alerts
-    for alert in outcome.alerts:
-        alerts_emitted.labels(alert.rule, alert.severity, alert.kind).inc()
-        log.warning(
-            "%s %s %s: %s (filing %s at %s)",
-            alert.kind,
-            alert.rule,
-            alert.severity,
-            alert.summary,
-            filing.filing_id,
-            where,
-            extra=ctx | {"alert_id": alert.alert_id, "rule": alert.rule},
-        )
-    reconciliation_breaks.inc(outcome.breaks)
-    positions_tracked.set(len(ledger_stores.positions))
-    if filing.source_timestamp_ms:
-        latency.observe(max(0.0, time.time() - filing.source_timestamp_ms / 1000))
-    if outcome.breaks:
-        log.warning(
-            "reconciliation: %d reported holding(s) of %s do not follow from the prior ones at %s",
-            outcome.breaks,
-            filing.filing_id,
-            where,
-            extra=ctx | {"breaks": outcome.breaks},
-        )
-    log.debug("applied %s at %s", filing.filing_id, where, extra=ctx)
+@dataclass(frozen=True)
+class TrackPositions:
+    """The step of track_positions, with its collaborators."""
 
+    settings: Settings
+    ledger: Ledger
+    positions: Sized
+    """The positions store of the ledger (its size is the ``form4_positions_tracked`` gauge)."""
+    send: Send
+    metrics: Metrics
+    clock: Callable[[], float] = time.time
+    """Unix time now, for the latency histogram."""
 
-@app.agent(parsed_filings, concurrency=1)
-async def track_positions(stream: faust.StreamT[bytes]) -> None:
-    async for event in stream.events():
+    async def handle_parsed(self, raw: bytes, message: Message) -> None:
+        """Apply one parsed filing; send its alerts; mark it done once Kafka has them."""
+        s, m = self.settings, self.metrics
+        where, ctx = place(message), log_context(message)
         try:
-            await handle_parsed(event.value, event.message)
-        except Exception as exc:  # noqa: BLE001 - a bug, not bad input: see streams.worker.crash
-            die_unacked(event.message, exc)
+            filing = ParsedFiling.model_validate_json(raw)
+        except ValidationError as exc:
+            m.dead_letters.labels("decode_error").inc()
+            log.error(
+                "dead letter %s: not a %s record: %s",
+                where,
+                "form4.parsed_filing/1",
+                exc,
+                extra=ctx | {"reason": "decode_error"},
+            )
+            letter = dead_letter(raw, message, "decode_error", str(exc))
+            # Acknowledged before the offset may be committed: a dead letter is never lost.
+            await send_acked([self.send(s.topic_dlq, message.key, letter.to_json())])
+            return
+        outcome = self.ledger.apply(filing)
+        ctx |= {
+            "filing_id": filing.filing_id,
+            "accession_number": filing.events[0].accession_number if filing.events else None,
+        }
+        if outcome.duplicate:
+            m.filings_duplicate.labels("positions").inc()
+            log.info("duplicate filing %s at %s: already applied", filing.filing_id, where, extra=ctx)
+            return
+        key = filing.issuer_key.encode()
+        await send_acked(self.send(s.topic_alerts, key, a.to_json()) for a in outcome.alerts)
+        self.ledger.mark_done(outcome)  # only after Kafka acknowledged the alerts
+        for alert in outcome.alerts:
+            m.alerts_emitted.labels(alert.rule, alert.severity, alert.kind).inc()
+            log.warning(
+                "%s %s %s: %s (filing %s at %s)",
+                alert.kind,
+                alert.rule,
+                alert.severity,
+                alert.summary,
+                filing.filing_id,
+                where,
+                extra=ctx | {"alert_id": alert.alert_id, "rule": alert.rule},
+            )
+        m.reconciliation_breaks.inc(outcome.breaks)
+        m.positions_tracked.set(len(self.positions))
+        if filing.source_timestamp_ms:
+            m.latency.observe(max(0.0, self.clock() - filing.source_timestamp_ms / 1000))
+        if outcome.breaks:
+            log.warning(
+                "reconciliation: %d reported holding(s) of %s do not follow from the prior ones at %s",
+                outcome.breaks,
+                filing.filing_id,
+                where,
+                extra=ctx | {"breaks": outcome.breaks},
+            )
+        log.debug("applied %s at %s", filing.filing_id, where, extra=ctx)
+
+
+def register(app: faust.App, source: TopicT, step: TrackPositions) -> AgentT[Any]:
+    """The track_positions agent on ``app``, reading ``source`` (parsed filings)."""
+
+    @app.agent(source, concurrency=1)  # concurrency>1 can lose messages (faust #606)
+    async def track_positions(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            try:
+                await step.handle_parsed(event.value, event.message)
+            except Exception as exc:  # noqa: BLE001 - a bug, not bad input: see streams.worker.crash
+                die_unacked(event.message, exc)
+
+    return track_positions
+
+
+__all__ = ["TrackPositions", "register"]

@@ -12,16 +12,17 @@ import hmac
 import logging
 from typing import Any, cast
 
+import faust
 from aiohttp import web as aiohttp_web
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from faust.exceptions import ProducerSendError
 from faust.web import Request, Response, View
 
 from parsers import ParseError, sniff
+from streams.adapters.acks import send_acked
 from streams.adapters.producer import accession_of
-from streams.config.settings import get_settings
-from streams.worker.app import app
-from streams.worker.topics import raw_filings
+from streams.config.settings import Settings
+from streams.worker.topics import Send
 
 log = logging.getLogger(__name__)
 
@@ -69,64 +70,70 @@ async def read_limited(request: aiohttp_web.Request, limit: int) -> bytes | None
         chunks.append(chunk)
 
 
-@app.page("/filings")
-class FilingsView(View):
-    """Ingest endpoint of the "HTTP user": one raw filing per request."""
+def register(app: faust.App, settings: Settings, send: Send) -> type[View]:
+    """``POST /filings`` on ``app``: filings go to ``settings.topic_raw`` through ``send``."""
 
-    async def post(self, request: Request, **kwargs: Any) -> Response:
-        """Sniff, send to the raw topic and answer 202 with where the filing landed."""
-        settings = get_settings()
-        req = cast(aiohttp_web.Request, request)
-        token = settings.http_token.get_secret_value() if settings.http_token else None
-        if not authorized(req.headers.get("Authorization"), token):
-            return self.json(
-                {"error": "missing or wrong bearer token"},
-                status=401,
-                headers={"WWW-Authenticate": 'Bearer realm="form4"'},
-            )
-        limit = settings.max_filing_bytes
-        too_large = {"reason": "too_large", "error": f"a filing may be at most {limit} bytes"}
-        # Content-Length first: a huge upload is refused before a byte of it is read.
-        if req.content_length is not None and req.content_length > limit:
-            return self.json(too_large, status=413)
-        raw = await read_limited(req, limit)
-        if raw is None:  # chunked or lying about its length
-            return self.json(too_large, status=413)
-        try:
-            fmt = sniff(raw)
-        except ParseError as exc:
-            return self.json({"reason": exc.reason, "error": exc.message}, status=400)
-        accession = accession_of(raw)
-        try:
-            fut = await raw_filings.send(key=accession.encode() if accession else None, value=raw)
-            meta = await fut
-        except (KafkaError, ProducerSendError) as exc:
-            # Faust wraps errors raised at send time in ProducerSendError; delivery errors come bare.
-            cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
-            if isinstance(cause, MessageSizeTooLargeError):
-                # Under max_filing_bytes but over the producer's or broker's message size limit.
-                log.warning("POST /filings: %d bytes refused by Kafka: %r", len(raw), cause)
-                refused = {"reason": "too_large", "error": f"Kafka refused a message of {len(raw)} bytes"}
-                return self.json(refused, status=413)
-            log.warning("POST /filings: Kafka did not acknowledge: %r", exc)
-            return self.json({"error": f"Kafka did not acknowledge the filing: {exc!r}"}, status=503)
-        body: dict[str, Any] = {
-            "accession_number": accession,
-            "topic": meta.topic,
-            "partition": meta.partition,
-            "offset": meta.offset,
-            "format": fmt,
-        }
-        filing_id = predicted_filing_id(raw, fmt, accession)
-        if filing_id:
-            body["filing_id"] = filing_id
-        log.info(
-            "POST /filings: %s (%s, %d bytes) at %s[%d]@%d",
-            filing_id or "?",
-            fmt,
-            len(raw),
-            meta.topic,
-            meta.partition,
-            meta.offset,
+    @app.page("/filings")
+    class FilingsView(View):
+        """Ingest endpoint of the "HTTP user": one raw filing per request."""
+
+        async def post(self, request: Request, **kwargs: Any) -> Response:
+            return await post_filing(self, cast(aiohttp_web.Request, request), settings, send)
+
+    return FilingsView
+
+
+async def post_filing(view: View, req: aiohttp_web.Request, settings: Settings, send: Send) -> Response:
+    """Sniff, send to the raw topic and answer 202 with where the filing landed."""
+    token = settings.http_token.get_secret_value() if settings.http_token else None
+    if not authorized(req.headers.get("Authorization"), token):
+        return view.json(
+            {"error": "missing or wrong bearer token"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="form4"'},
         )
-        return self.json(body, status=202)
+    limit = settings.max_filing_bytes
+    too_large = {"reason": "too_large", "error": f"a filing may be at most {limit} bytes"}
+    # Content-Length first: a huge upload is refused before a byte of it is read.
+    if req.content_length is not None and req.content_length > limit:
+        return view.json(too_large, status=413)
+    raw = await read_limited(req, limit)
+    if raw is None:  # chunked or lying about its length
+        return view.json(too_large, status=413)
+    try:
+        fmt = sniff(raw)
+    except ParseError as exc:
+        return view.json({"reason": exc.reason, "error": exc.message}, status=400)
+    accession = accession_of(raw)
+    try:
+        (meta,) = await send_acked([send(settings.topic_raw, accession.encode() if accession else None, raw)])
+    except (KafkaError, ProducerSendError) as exc:
+        # Faust wraps errors raised at send time in ProducerSendError; delivery errors come bare.
+        cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
+        if isinstance(cause, MessageSizeTooLargeError):
+            # Under max_filing_bytes but over the producer's or broker's message size limit.
+            log.warning("POST /filings: %d bytes refused by Kafka: %r", len(raw), cause)
+            refused = {"reason": "too_large", "error": f"Kafka refused a message of {len(raw)} bytes"}
+            return view.json(refused, status=413)
+        log.warning("POST /filings: Kafka did not acknowledge: %r", exc)
+        return view.json({"error": f"Kafka did not acknowledge the filing: {exc!r}"}, status=503)
+    body: dict[str, Any] = {
+        "accession_number": accession,
+        "topic": meta.topic,
+        "partition": meta.partition,
+        "offset": meta.offset,
+        "format": fmt,
+    }
+    filing_id = predicted_filing_id(raw, fmt, accession)
+    if filing_id:
+        body["filing_id"] = filing_id
+    log.info(
+        "POST /filings: %s (%s, %d bytes) at %s[%d]@%d",
+        filing_id or "?",
+        fmt,
+        len(raw),
+        meta.topic,
+        meta.partition,
+        meta.offset,
+    )
+    return view.json(body, status=202)

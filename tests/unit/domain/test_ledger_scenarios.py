@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from parsers import to_events
-from parsers.models import Filing
+from parsers.models import Filing, ReportingOwner
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import to_parsed
 from streams.domain.records import Alert
+from streams.domain.state import Break
 from synthetic import scenarios as sc
 
 
@@ -21,6 +22,10 @@ def apply(*filings: Filing, ledger: Ledger | None = None) -> tuple[Ledger, list[
     for f in filings:
         alerts.extend(ledger.apply_now(to_parsed(f, to_events(f))).alerts)
     return ledger, alerts
+
+
+def active_ids(ledger: Ledger) -> set[str]:
+    return {k for k, v in ledger.s.alerts.items() if v.active}
 
 
 def raised(alerts: list[Alert]) -> list[tuple[str, str]]:
@@ -50,7 +55,7 @@ def test_thirty_percent_sale_raises_large_fraction_sold_with_the_fraction() -> N
 
 
 def test_sale_down_to_zero_is_a_liquidation_not_also_a_fraction_alert() -> None:
-    """A holding sold to zero raises liquidation (and large_sale for its size), never a duplicate fraction alert."""
+    """A holding sold to zero raises liquidation (and large_sale for its size), not also a fraction alert."""
     _, alerts = apply(sc.liquidation_to_zero())
     assert sorted(raised(alerts)) == [("large_sale", "critical"), ("liquidation", "critical")]
 
@@ -119,8 +124,8 @@ def test_amendment_below_the_threshold_retracts_the_alert() -> None:
     assert retraction.kind == "alert_retracted"
     assert retraction.retracts == first.alert_id
     pk = next(k for k in ledger.s.positions if k.startswith(f"{sc.ISSUER.cik}|{sc.CEO.cik}"))
-    assert ledger.s.positions[pk]["shares"] == "192000"  # the position is restated too
-    assert ledger.s.filings["0000950170-24-000101"]["status"] == "superseded"
+    assert ledger.s.positions[pk].summary.shares == Decimal(192000)  # the position is restated too
+    assert ledger.s.filings["0000950170-24-000101"].status == "superseded"
 
 
 def test_amendment_restating_figures_replaces_the_alert() -> None:
@@ -140,8 +145,7 @@ def test_amendment_arriving_before_its_original_leaves_the_same_standing_alerts(
     original, restated = sc.amended_smaller_sale()
     in_order, _ = apply(original, restated)
     reversed_, _ = apply(restated, original)
-    active = lambda led: {k for k, v in led.s.alerts.items() if v["active"]}  # noqa: E731
-    assert active(in_order) == active(reversed_)
+    assert active_ids(in_order) == active_ids(reversed_)
     assert in_order.s.positions == reversed_.s.positions
 
 
@@ -150,17 +154,18 @@ def test_late_filing_lands_in_its_own_window_and_does_not_move_current_shares() 
     cluster_cfo = sc.cluster_of_sales()[1]  # CFO sells 2,000 on 2024-04-06, leaving 10,500
     ledger, _ = apply(cluster_cfo, sc.late_filing())
     pk = next(k for k in ledger.s.positions if f"|{sc.CFO.cik}|" in k)
-    pos = ledger.s.positions[pk]
-    assert pos["shares"] == "10500"
-    assert pos["last_transaction_date"] == "2024-04-06"
-    assert pos["windows"]["30"]["disposed_shares"] == "2000"
-    assert pos["windows"]["90"]["disposed_shares"] == "6000"  # 2024-01-10 is 87 days before 2024-04-06
+    summary = ledger.s.positions[pk].summary
+    windows = {w.days: w for w in summary.windows}
+    assert summary.shares == Decimal(10500)
+    assert summary.last_transaction_date == date(2024, 4, 6)
+    assert windows[30].disposed_shares == Decimal(2000)
+    assert windows[90].disposed_shares == Decimal(6000)  # 2024-01-10 is 87 days before 2024-04-06
 
 
 def test_redelivered_filing_changes_nothing() -> None:
     """Applying the same filing twice is a duplicate: no new alert, no double-counted shares."""
     ledger, first = apply(sc.ceo_large_sale())
-    before = {k: dict(v) for k, v in ledger.s.positions.items()}
+    before = dict(ledger.s.positions)  # the records are frozen: a shallow copy is a snapshot
     _, second = apply(sc.ceo_large_sale(), ledger=ledger)
     assert first and second == []
     assert ledger.s.positions == before
@@ -176,6 +181,66 @@ def test_reconciliation_break_is_flagged_and_counted() -> None:
     outcome = ledger.apply_now(to_parsed(b, to_events(b)))
     assert outcome.breaks == 1
     pos = next(iter(ledger.s.positions.values()))
-    assert pos["breaks"] == [
-        {"event_id": "0000950170-24-000902/non_derivative/0", "expected": "800", "reported": "700"}
+    assert pos.summary.breaks == (
+        Break(event_id="0000950170-24-000902/non_derivative/0", expected=Decimal(800), reported=Decimal(700)),
+    )
+
+
+def test_joint_filing_with_a_ceo_makes_the_cluster_senior() -> None:
+    """A CEO filing jointly with a fund is a senior seller: the cluster gets the senior step up.
+
+    Three sellers of $100k+ within 14 days: the CEO jointly with a 10% fund, a second 10% holder and
+    the general counsel (neither senior). Every filer's role counts, so the cluster is 'critical'
+    (high, one step up for the CEO), as the group rules already treat the joint filing.
+    """
+    fund = ReportingOwner(cik="0001000009", name="Acme Capital Fund LP", is_ten_percent_owner=True)
+    holder = ReportingOwner(cik="0001000010", name="Widget Holdings LLC", is_ten_percent_owner=True)
+    counsel = ReportingOwner(
+        cik="0001000011", name="Coe Carla", is_officer=True, officer_title="General Counsel"
+    )
+    start = date(2024, 9, 3)
+    joint = sc.filing(sc.CEO, [sc.sale_row("1500", "101.00", "178500", start)], start, "0000950170-24-000971")
+    joint = joint.model_copy(update={"owners": (sc.CEO, fund)})
+    day2, day3 = start + timedelta(days=4), start + timedelta(days=9)
+    others = [
+        sc.filing(holder, [sc.sale_row("2000", "99.50", "900000", day2)], day2, "0000950170-24-000972"),
+        sc.filing(counsel, [sc.sale_row("1100", "97.00", "50000", day3)], day3, "0000950170-24-000973"),
     ]
+    _, alerts = apply(joint, *others)
+    clusters = [a for a in alerts if a.rule == "cluster_selling"]
+    assert [a.severity for a in clusters] == ["critical"]
+    assert "Doe Jane A and Acme Capital Fund LP (10% owner/CEO)" in clusters[0].figures.cluster_members
+
+
+def test_amendment_superseding_a_holding_leaves_no_empty_position_in_any_order() -> None:
+    """A 4/A that drops a holding of the filings it amends removes that position, whatever came first.
+
+    Two Form 4s of one owner and period, filed the same day (one of them a sale by a family trust),
+    then a 4/A naming that day: it supersedes both and restates only the direct sale. Applied in
+    order, the trust position loses its only row; applied amendment first, it is never created.
+    Both orders must end with the same positions: no empty trust position left behind.
+    """
+    day, filed = date(2024, 10, 1), date(2024, 10, 3)
+    trust_row = sc.sale_row("700", "50.00", "20000", day).model_copy(
+        update={"direct_indirect": "I", "nature_of_ownership": "By Family Trust"}
+    )
+    trust = sc.filing(sc.DIRECTOR, [trust_row], day, "0000950170-24-000981", filed=filed)
+    direct = sc.filing(
+        sc.DIRECTOR, [sc.sale_row("1000", "50.00", "9000", day)], day, "0000950170-24-000982", filed=filed
+    )
+    restated = sc.filing(
+        sc.DIRECTOR,
+        [sc.sale_row("1000", "51.00", "9000", day)],
+        day,
+        "0000950170-24-000983",
+        form="4/A",
+        filed=date(2024, 10, 8),
+        original=filed,
+    )
+    in_order, _ = apply(trust, direct, restated)
+    amendment_first, _ = apply(restated, trust, direct)
+    assert in_order.s.positions == amendment_first.s.positions
+    assert [p.ownership for p in in_order.s.positions.values()] == ["D"]
+    assert {
+        f.status for f in (in_order.s.filings[k] for k in ("0000950170-24-000981", "0000950170-24-000982"))
+    } == {"superseded"}

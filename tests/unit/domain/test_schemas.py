@@ -31,7 +31,8 @@ def test_committed_schema_equals_a_fresh_one(name: str) -> None:
         f"{path.name} is missing: run `python -m streams.domain.schemas` and commit the result"
     )
     assert path.read_text(encoding="utf-8") == render(name), (
-        f"{path.name} drifted from the pydantic models: run `python -m streams.domain.schemas` and commit the result"
+        f"{path.name} drifted from the pydantic models: "
+        "run `python -m streams.domain.schemas` and commit the result"
     )
 
 

@@ -14,7 +14,7 @@ SEED = "seed/004_20df6d6f311adac3.txt"
 
 
 def test_seed_raises_one_low_severity_liquidation(corpus: Path) -> None:
-    """Selling all 10,000 exercised shares ($225,307) is a liquidation, low because 10b5-1 and exercise-and-sell.
+    """Selling all 10,000 exercised shares ($225,307) is a liquidation, low: 10b5-1 and exercise-and-sell.
 
     The holding before the sale is the 10,000 shares just acquired by exercise (M), so 100% of it was
     sold: a liquidation above $100,000. The trades were under a 10b5-1 plan (footnote 1) and the

@@ -1,4 +1,4 @@
-"""Wiring of the Faust app: tables pre-created by the worker, and bugs that stop the process unacked."""
+"""Bugs in a handler stop the process unacknowledged instead of Faust acking the message."""
 
 from __future__ import annotations
 
@@ -7,16 +7,6 @@ import logging
 import pytest
 
 from streams.worker import crash
-from streams.worker.app import app
-from streams.worker.tables import TABLE_NAMES, changelog_topics
-
-
-def test_every_table_changelog_is_pre_created_by_the_worker() -> None:
-    """A table missing from TABLE_NAMES would get its changelog auto-created with the wrong partitions."""
-    assert set(app.tables.keys()) == set(TABLE_NAMES)
-    assert set(changelog_topics(app.conf.id)) == {
-        t.changelog_topic.get_topic_name() for t in app.tables.values()
-    }
 
 
 def test_unexpected_error_exits_without_acknowledging(

@@ -1,0 +1,86 @@
+"""Properties of the ledger: the state is a function of the set of filings, not of their arrival order.
+
+Batches come from the project's synthetic generator on a one-issuer universe with frequent
+amendments and a two-seller cluster threshold, so the examples raise and retract alerts of every rule
+and apply 4/As before and after the filings they amend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import cache
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parsers import to_events
+from streams.config.settings import Settings
+from streams.domain.ledger import Ledger, Stores
+from streams.domain.parsed import to_parsed
+from streams.domain.records import ParsedFiling
+from streams.domain.state import Position
+from synthetic.generator import generate
+from synthetic.universe import Universe
+
+SETTINGS = Settings(cluster_min_insiders=2)
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+@cache
+def batch(seed: int, n: int) -> tuple[ParsedFiling, ...]:
+    universe = Universe(seed, n_issuers=1)
+    filings = generate(seed, n, universe=universe, per_day=3, amendment_rate=0.15)
+    return tuple(to_parsed(f, to_events(f)) for f in filings)
+
+
+def outcome(filings: Iterable[ParsedFiling]) -> tuple[dict[str, Position], set[str]]:
+    """Positions and the ids of the standing alerts after applying ``filings`` in this order."""
+    ledger = Ledger(Stores(), SETTINGS)
+    for pf in filings:
+        ledger.apply_now(pf, NOW)
+    return dict(ledger.s.positions), {aid for aid, a in ledger.s.alerts.items() if a.active}
+
+
+@cache
+def in_order(seed: int, n: int) -> tuple[dict[str, Position], set[str]]:
+    return outcome(batch(seed, n))
+
+
+def test_the_generated_batches_raise_and_retract_alerts() -> None:
+    """The property below is only as good as its batches: they must trip the rules and amend filings."""
+    rules: set[str] = set()
+    retracted = amended = 0
+    for seed in range(8):
+        ledger = Ledger(Stores(), SETTINGS)
+        for pf in batch(seed, 25):
+            alerts = ledger.apply_now(pf, NOW).alerts
+            rules |= {a.rule for a in alerts}
+            retracted += sum(a.kind == "alert_retracted" for a in alerts)
+            amended += pf.form_type.endswith("/A")
+    assert {"large_sale", "large_fraction_sold", "cluster_selling"} <= rules
+    assert retracted and amended
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 25), data=st.data())
+def test_any_arrival_order_gives_the_same_positions_and_standing_alerts(
+    seed: int, n: int, data: st.DataObject
+) -> None:
+    """A permutation of a batch ends in the same positions and the same set of standing alert ids."""
+    filings = batch(seed, n)
+    shuffled = data.draw(st.permutations(filings), label="arrival order")
+    positions, active = outcome(shuffled)
+    expected_positions, expected_active = in_order(seed, n)
+    assert positions == expected_positions
+    assert active == expected_active
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 20), data=st.data())
+def test_redelivered_filings_change_nothing(seed: int, n: int, data: st.DataObject) -> None:
+    """At-least-once delivery: filings seen again, in any order, leave the state of one delivery."""
+    filings = batch(seed, n)
+    again = data.draw(st.lists(st.sampled_from(filings), max_size=n), label="redelivered")
+    shuffled = data.draw(st.permutations([*filings, *again]), label="arrival order")
+    assert outcome(shuffled) == in_order(seed, n)
