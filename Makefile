@@ -25,12 +25,18 @@ jars: install
 demo: jars
 	$(BIN)/form4 demo
 
-# Optional tools two checks use (promtool checks the metrics exposition, w3m renders real text dumps).
-# Explicit on purpose: nothing else installs system packages. Debian, as root.
+# Optional system tools some checks use: promtool (metrics exposition, alerting rules), the text renderers
+# EDGAR pages are dumped with (w3m lynx elinks links2 html2text pandoc) and chromium (the live page in a
+# real browser). Explicit on purpose: nothing else installs system packages. Debian, as root.
+TOOLS_CMDS := promtool w3m lynx elinks links2 html2text pandoc chromium
+TOOLS_PKGS := prometheus w3m lynx elinks links2 html2text pandoc chromium
 tools:
-	@command -v promtool >/dev/null && command -v w3m >/dev/null || \
-	  { apt-get update -qq && apt-get install -y -qq prometheus w3m >/dev/null; } || \
-	  { echo "make tools: could not install promtool/w3m (needs Debian apt, as root)" >&2; exit 1; }
+	@missing=""; for c in $(TOOLS_CMDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make tools: installing (missing:$$missing)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TOOLS_PKGS) >/dev/null; } || \
+	  { echo "make tools: could not install$$missing (needs Debian apt, as root)" >&2; exit 1; }; \
+	fi
 
 test: jars
 	$(BIN)/pytest
