@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
+from parsers._values import check_plausible
 from parsers.detect import sniff
 from parsers.errors import REASONS, ParseError, Reason, TooLarge
 from parsers.events import TRANSACTION_SCHEMA, TransactionEvent, to_events
@@ -52,7 +53,9 @@ def parse(content: bytes, *, hint: SourceFormat | None = None, max_bytes: int = 
         raise TooLarge(f"{len(content)} bytes is over the {max_bytes}-byte limit")
     fmt = hint or sniff(content)
     sha256 = hashlib.sha256(content).hexdigest()
-    return _parser(fmt)(content, sha256=sha256)
+    filing = _parser(fmt)(content, sha256=sha256)
+    check_plausible(filing.rows)
+    return filing
 
 
 __all__ = [

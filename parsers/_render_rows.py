@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from parsers._values import clean_text, parse_date, parse_decimal, plan_10b5_1
-from parsers.errors import MissingRequiredField
+from parsers.errors import ImplausibleValue, MissingRequiredField
 from parsers.models import Row, TableName
 
 __all__ = [
@@ -126,6 +126,8 @@ class CellRow:
 def _decimal(text: str, where: str) -> Decimal | None:
     try:
         return parse_decimal(text)
+    except ImplausibleValue as exc:
+        raise ImplausibleValue(exc.message, where=where) from None
     except ValueError as exc:
         raise MissingRequiredField(f"unreadable amount {text!r}", where=where) from exc
 
@@ -209,7 +211,7 @@ def build_row(
     if not is_holding:
         # Holdings are positions, not trades: no 10b5-1 flag (as the XML parser does).
         texts = dict.fromkeys(t for ts in resolved.values() for t in ts)
-        plan, adoption = plan_10b5_1(aff10b5_one, texts, remarks=remarks)
+        plan, adoption = plan_10b5_1(aff10b5_one, texts, remarks=remarks, code=code or "")
     return Row(
         table=cell_row.table,
         index=index,

@@ -1,8 +1,12 @@
-"""Find Tables I and II in plain-text renderings: w3m box drawings, pandoc column rules, seed tabs.
+"""Find Tables I and II in plain-text renderings, whichever renderer drew them.
 
-Each reader returns :class:`~parsers._render_rows.CellRow` objects by semantic column; the column
-meaning comes from the leaf-column count (w3m, pandoc) or from the header words (seed, whose
-rendering merges and drops columns, recorded in ``CellRow.missing``).
+Readers: box drawings (w3m, elinks), ``|`` grids (links2's ``-+`` rules, html2text's ``_`` rules),
+pandoc's column rules, the seed's tabs, and flattened running text (lynx; ``parsers._text_flat``).
+The reader is picked per table by what its lines look like. Each returns
+:class:`~parsers._render_rows.CellRow` objects by semantic column; the column meaning comes from the
+leaf-column count (grids, pandoc), the header words (seed, whose rendering merges and drops columns,
+recorded in ``CellRow.missing``) or the content (flattened text). Whatever the reader,
+``parsers._text_guard.check_all_read`` then proves that no value of the table was left unread.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import re
 from collections.abc import Sequence
 
 from parsers._render_rows import CellRow, layout_for
-from parsers.errors import UnsupportedFormat
+from parsers._text_flat import flat_rows
+from parsers._text_guard import check_all_read, header_end, normalise_markers
+from parsers.errors import UnparsedRows, UnsupportedFormat
 from parsers.models import TableName
 
 __all__ = ["table_rows"]
@@ -56,6 +62,47 @@ def _w3m(region: Sequence[str]) -> list[list[str]]:
     return [[" ".join(p for p in col if p).replace("^ (", "^(") for col in row] for row in rows]
 
 
+_BAR_RULE = re.compile(r"^[\s|+=-]*-[\s|+=-]*$")  # may close an empty nested column: "|---+---|   |"
+
+
+def _bars(region: Sequence[str]) -> list[list[str]]:
+    """Rows of a ``|`` grid: links2 closes a row with a ``|---+---|`` rule, html2text draws the
+    row's last line with ``_`` for blanks (so it has no space inside any cell)."""
+    blocks: list[list[str]] = []
+    current: list[str] = []
+
+    def close() -> None:
+        nonlocal current
+        if current:
+            blocks.append(current)
+        current = []
+
+    for line in region:
+        text = line.rstrip()
+        if _BAR_RULE.match(text) or "|" not in text:
+            close()
+            continue
+        current.append(text)
+        inner = text.strip().strip("|").split("|")
+        if "_" in text and not any(" " in part for part in inner):
+            close()
+    close()
+    labels = [k for k, block in enumerate(blocks) if any(_HEADER_WORDS.search(line) for line in block)]
+    out: list[list[str]] = []
+    for block in blocks[labels[-1] + 1 if labels else 0 :]:
+        if any(not line.endswith("|") for line in block):
+            # links2 cuts a table wider than the page: the rightmost cells are gone.
+            raise UnparsedRows("a table row cut at the right edge of the rendering", tuple(block))
+        split = [line.strip()[1:-1].split("|") for line in block]
+        if len(split[0]) < 2:
+            continue  # a one-cell line: a caption, not a row
+        if any(len(parts) != len(split[0]) for parts in split):
+            raise UnparsedRows("a table row whose lines disagree on the column count", tuple(block))
+        cols = zip(*split, strict=True)
+        out.append([" ".join(p.replace("_", " ").strip() for p in col if p.strip("_ ")) for col in cols])
+    return [[cell.replace("^ (", "^(") for cell in row] for row in out]
+
+
 def _pandoc(region: Sequence[str]) -> list[list[str]]:
     start = next((i for i, line in enumerate(region) if _PANDOC_COLS.match(line)), None)
     if start is None:
@@ -84,6 +131,9 @@ def _pandoc(region: Sequence[str]) -> list[list[str]]:
         out.append([" ".join(p for p in col if p) for col in cells])
     return out
 
+
+# Column labels in a grid's header block (a data row never carries these words).
+_HEADER_WORDS = re.compile(r"Instr\.|Title of|\bCode\b|Exercisable|Amount or|\(A\) or|puts, calls|Month/")
 
 # Seed layout: header words -> semantic columns. "group" columns hold several values in a row.
 _SEED_HEADERS: tuple[tuple[str, str], ...] = (
@@ -161,13 +211,46 @@ def _seed(region: Sequence[str], table: TableName) -> list[CellRow]:
     return out
 
 
+def _reader(region: Sequence[str]) -> str:
+    """Which reader a table region needs, from what its lines look like."""
+    if any("│" in line for line in region):
+        return "w3m"
+    if sum(line.strip().startswith("|") for line in region) >= 2:
+        return "bars"
+    if any(_PANDOC_COLS.match(line) for line in region):
+        return "pandoc"
+    return "flat"
+
+
 def table_rows(region: Sequence[str], table: TableName, flavour: str, form: str) -> list[CellRow]:
-    """The rows of one table's text region, for a rendering ``flavour`` (w3m, pandoc or seed) of ``form``."""
+    """The rows of one table's text region (the lines between its title and the next section).
+
+    Args:
+        region: the region's lines.
+        table: which table.
+        flavour: ``"seed"`` for the seed's tab layout; any other value picks the reader by content.
+        form: the form type ("4", "5/A", ...).
+
+    Raises:
+        UnparsedRows: a line of the table shows a value that no row was read from.
+        UnsupportedFormat: a grid whose column count fits no layout of the form.
+    """
+    rows = _table_rows(region, table, flavour, form)
+    # The seed's tables are its tab lines; its other lines are page headers and footers ("SEC 1474").
+    check_all_read([line for line in region if "\t" in line] if flavour == "seed" else region, rows, table)
+    return rows
+
+
+def _table_rows(region: Sequence[str], table: TableName, flavour: str, form: str) -> list[CellRow]:
     if flavour == "seed":
         return _seed(region, table)
-    raw = _w3m(region) if flavour == "w3m" else _pandoc(region)
+    reader = _reader(region)
+    if reader == "flat":
+        body = [normalise_markers(line) for line in region[header_end(region) :]]
+        return flat_rows(body, table, form)
+    raw = {"w3m": _w3m, "bars": _bars, "pandoc": _pandoc}[reader](region)
     out = []
-    for cells in raw:
+    for cells in ([normalise_markers(c) for c in row] for row in raw):
         layout = layout_for(table, len(cells), form)
         if layout is None:
             raise UnsupportedFormat(f"{table} table with {len(cells)} columns")

@@ -13,7 +13,17 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from parsers.errors import ImplausibleValue
+from parsers.models import Row
+
 __all__ = [
+    "AMOUNT_FIELDS",
+    "MAX_AMOUNT",
+    "MAX_NUMBER_CHARS",
+    "MAX_PRICE",
+    "PRICE_FIELDS",
+    "SMALLEST_AMOUNT",
+    "check_plausible",
     "clean_text",
     "find_plan_adoption_date",
     "mentions_10b5_1",
@@ -44,32 +54,86 @@ def clean_text(text: str | None) -> str | None:
 _NUM_JUNK = re.compile(r"[,$\s\u00a0]")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
+# Plausibility bounds (reason ``implausible_value``). EDGAR's schema types every amount as
+# POSITIVE_DECIMAL: 0 to 999,999,999,999.9999, at most 4 decimals; the bounds below leave a wide
+# margin over that (and over every filing of the real corpus), so they only stop values that no
+# filing carries and that would make arithmetic blow up downstream (a ``1e999999999`` costs
+# gigabytes once added to anything).
+MAX_NUMBER_CHARS = 40
+"""Longest amount text, separators and currency signs removed: checked before ``Decimal`` sees it."""
+SMALLEST_AMOUNT = Decimal("1E-10")
+"""A nonzero amount below this (or a zero written with more than 10 decimals) is refused; the schema
+allows 4 decimals."""
+MAX_AMOUNT = Decimal(10) ** 15
+"""Share counts and dollar values must be below this (1,000 times the schema's maximum)."""
+MAX_PRICE = Decimal(10) ** 9
+"""Prices per share (and conversion/exercise prices) must be below this: a billion dollars a share."""
+AMOUNT_FIELDS: tuple[str, ...] = (
+    "shares",
+    "total_value",
+    "shares_owned_following",
+    "value_owned_following",
+    "underlying_shares",
+    "underlying_value",
+)
+PRICE_FIELDS: tuple[str, ...] = ("price_per_share", "conversion_or_exercise_price")
+# ``adjusted()`` is the exponent of a number's first digit: bounding it (a C attribute read, no
+# arithmetic, no digit tuple) bounds the magnitude either way; MAX_NUMBER_CHARS bounds the digits.
+_MAX_ADJUSTED = MAX_AMOUNT.adjusted() - 1
+_MIN_ADJUSTED = SMALLEST_AMOUNT.adjusted()
+
+
+def _shown(text: str) -> str:
+    # Error messages quote the text, but never a whole multi-megabyte value.
+    return repr(text) if len(text) <= 60 else repr(text[:60]) + f"... ({len(text)} characters)"
+
+
+def _checked(value: Decimal, text: str) -> Decimal:
+    """Refuse a number by its shape (its exponent), before any arithmetic touches it."""
+    adjusted = value.adjusted()
+    if adjusted > _MAX_ADJUSTED:
+        raise ImplausibleValue(f"amount {_shown(text)} is not below {MAX_AMOUNT:,}")
+    if adjusted < _MIN_ADJUSTED:
+        raise ImplausibleValue(f"amount {_shown(text)} is below {SMALLEST_AMOUNT} or has over 10 decimals")
+    return value
+
 
 def parse_decimal(text: str | None) -> Decimal | None:
     """Parse an amount such as ``"1,234.50"`` or ``"$12"``.
 
-    A value in parentheses, ``"(1,000)"``, is negative (accounting style, seen in renderings).
+    A value in parentheses, ``"(1,000)"``, is negative (accounting style, seen in renderings);
+    :func:`check_plausible` refuses negative amounts where a filing cannot have them.
 
     Returns:
         The decimal, or ``None`` when the text is empty.
 
     Raises:
         ValueError: the text is not a number (never silently 0).
+        ImplausibleValue: the number is absurd by its text alone: more than ``MAX_NUMBER_CHARS``
+            characters, an integer part of 16+ digits (``1e999999999``, a 30-digit count) or a
+            magnitude below ``SMALLEST_AMOUNT`` (``1e-999999999``). Checked before any arithmetic;
+            the caller adds where it was found.
     """
     if text is None:
         return None
     # Fast path for the common plain number ("1381", "12.5"); Decimal also takes "NaN"/"Infinity",
-    # which are junk here and go through the strict path below.
-    try:
-        fast = Decimal(text)
-    except InvalidOperation:
-        pass
-    else:
-        if fast.is_finite():
-            return fast
+    # which are junk here and go through the strict path below. Only short texts: a long one is
+    # refused on its length below before Decimal ever parses it.
+    if len(text) <= MAX_NUMBER_CHARS:
+        try:
+            fast = Decimal(text)
+        except InvalidOperation:
+            pass
+        else:
+            if fast.is_finite():
+                return _checked(fast, text)
     raw = _NUM_JUNK.sub("", text)
     if not raw:
         return None
+    if len(raw) > MAX_NUMBER_CHARS:
+        if _NUMBER.fullmatch(raw.strip("()")):
+            raise ImplausibleValue(f"amount {_shown(text)} is longer than {MAX_NUMBER_CHARS} characters")
+        raise ValueError(f"not a number: {_shown(text)}")
     negative = raw.startswith("(") and raw.endswith(")")
     if negative:
         raw = raw[1:-1]
@@ -79,7 +143,31 @@ def parse_decimal(text: str | None) -> Decimal | None:
         value = Decimal(raw)
     except InvalidOperation as exc:  # pragma: no cover - the regex already vetted it
         raise ValueError(f"not a number: {text!r}") from exc
+    value = _checked(value, text)
     return -value if negative else value
+
+
+def check_plausible(rows: Iterable[Row]) -> None:
+    """Refuse a filing whose rows carry an amount no real filing has.
+
+    Every amount must be zero or more; share counts and dollar values below ``MAX_AMOUNT``, prices
+    below ``MAX_PRICE``. One check for every format, after the rows are built (their decimals are
+    already bounded in shape by :func:`parse_decimal`, so comparing them is cheap).
+
+    Raises:
+        ImplausibleValue: naming the table, row and field.
+    """
+    for row in rows:
+        for fields, limit in ((AMOUNT_FIELDS, MAX_AMOUNT), (PRICE_FIELDS, MAX_PRICE)):
+            for name in fields:
+                value = getattr(row, name)
+                if value is None:
+                    continue
+                where = f"{row.table} row {row.index}: {name}"
+                if value < 0:
+                    raise ImplausibleValue(f"{name} {value} is negative", where=where)
+                if value >= limit:
+                    raise ImplausibleValue(f"{name} {value} is not below {limit:,}", where=where)
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -232,6 +320,10 @@ _NEGATION = re.compile(
     r"\boutside\s+(?:of\s+)?(?:a|any|the)\b|\bno\s+(?:rule\s+)?10\s*b",
     re.IGNORECASE,
 )
+# Issue 11: "the plan was terminated", "expired", "cancelled": the trade is not a plan trade.
+_ENDED = re.compile(r"\b(?:terminated|expired|cancell?ed|no\s+longer\s+in\s+effect)\b", re.IGNORECASE)
+_OPEN_MARKET = ("P", "S")
+"""The codes a filing-level statement (checkbox, remarks) can tie to a plan; not grants, not tax (F)."""
 _SENTENCE = re.compile(r"(?<=[.;])\s+(?=[A-Z(])")
 _PLAN_WORD = re.compile(r"\bplan\b|\bprogram\b", re.IGNORECASE)
 # The date must follow the verb within the same sentence (no ". Capital" break, no newline).
@@ -255,7 +347,7 @@ def _plan_sentences(text: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def negates_10b5_1(text: str) -> bool:
     """Whether a sentence citing Rule 10b5-1 says the trade was *not* made under a plan."""
-    return any(_NEGATION.search(s) for s in _plan_sentences(text))
+    return any(_NEGATION.search(s) or _ENDED.search(s) for s in _plan_sentences(text))
 
 
 @lru_cache(maxsize=4096)
@@ -264,7 +356,9 @@ def ties_to_10b5_1_plan(text: str) -> bool:
 
     A bare citation of the rule, or a negated one ("not pursuant to a 10b5-1 plan"), does not count.
     """
-    return any(_TIE.search(s) and not _NEGATION.search(s) for s in _plan_sentences(text))
+    return any(
+        _TIE.search(s) and not _NEGATION.search(s) and not _ENDED.search(s) for s in _plan_sentences(text)
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -287,7 +381,11 @@ def find_plan_adoption_date(text: str) -> date | None:
 
 
 def plan_10b5_1(
-    aff10b5_one: bool | None, footnote_texts: Iterable[str], *, remarks: str | None = None
+    aff10b5_one: bool | None,
+    footnote_texts: Iterable[str],
+    *,
+    remarks: str | None = None,
+    code: str | None = None,
 ) -> tuple[bool | None, date | None]:
     """Decide one row's 10b5-1 status from the filing's checkbox, the row's footnotes and the remarks.
 
@@ -299,6 +397,10 @@ def plan_10b5_1(
     3. the remarks, when they tie the filing's trades to a plan ("All transactions were effected
        pursuant to a Rule 10b5-1 Trading Plan"); pre-2023 filings often say it only there;
     4. otherwise unknown, ``None``.
+
+    The checkbox and the remarks speak for the whole filing: they mark only the rows they can apply to,
+    open-market trades (``code`` P or S; any row when ``code`` is not given). A footnote saying the plan
+    was terminated or expired, or that the trade was not made under it, never marks a row.
 
     Returns:
         ``(plan_10b5_1, plan_adoption_date)``.
@@ -317,6 +419,9 @@ def plan_10b5_1(
         return True, adoption or (find_plan_adoption_date(remarks) if remarks else None)
     if negated:
         return False, None
+    if code is not None and code not in _OPEN_MARKET:
+        # An unticked box is true of every line; a ticked one says nothing of grants or withholding.
+        return (False, None) if aff10b5_one is False else (None, None)
     remarks_tie = bool(remarks) and ties_to_10b5_1_plan(remarks or "")
     adoption = find_plan_adoption_date(remarks) if remarks_tie and remarks else None
     if aff10b5_one is not None:

@@ -16,7 +16,7 @@ from lxml import etree
 from pydantic import BaseModel
 
 from parsers._values import clean_text, parse_bool, parse_date, parse_decimal, plan_10b5_1
-from parsers.errors import MalformedXml
+from parsers.errors import ImplausibleValue, MalformedXml
 from parsers.models import Row, TableName
 
 __all__ = ["element_path", "parse_rows", "trusted_constructor"]
@@ -220,6 +220,8 @@ def _row(
             continue
         try:
             values[field] = convert(text)
+        except ImplausibleValue as exc:
+            raise ImplausibleValue(exc.message, where=element_path(source)) from None
         except ValueError as exc:
             # A schema type violation (junk in a numeric/date/code field) is reported as malformed
             # XML: the document is not a valid ownership document, and guessing a value would lie.
@@ -236,7 +238,9 @@ def _row(
     if not is_holding:
         # Holdings are positions, not trades: a 10b5-1 flag has no meaning there and stays None.
         all_texts = dict.fromkeys(t for texts in row_notes.values() for t in texts)
-        plan, adoption = plan_10b5_1(aff10b5_one, all_texts, remarks=remarks)
+        plan, adoption = plan_10b5_1(
+            aff10b5_one, all_texts, remarks=remarks, code=values.get("transaction_code") or ""
+        )
     # No re-validation: every value above is already of its field's type (the converters guarantee
     # it, and tests/unit/parsers/test_xmlrows.py checks the rows against Row.model_validate). Validating
     # would double the cost of a row, and model_construct itself costs more than the rest of the row.

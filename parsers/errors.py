@@ -15,6 +15,8 @@ Reason = Literal[
     "unsupported_format",
     "too_large",
     "bad_encoding",
+    "implausible_value",
+    "unparsed_rows",
 ]
 
 REASONS: tuple[Reason, ...] = (
@@ -24,6 +26,8 @@ REASONS: tuple[Reason, ...] = (
     "unsupported_format",
     "too_large",
     "bad_encoding",
+    "implausible_value",
+    "unparsed_rows",
 )
 
 
@@ -70,14 +74,35 @@ class BadEncoding(ParseError):
     reason: Reason = "bad_encoding"
 
 
+class ImplausibleValue(ParseError):
+    """An amount no real filing carries: negative, absurdly large, or a number whose text alone
+    (digits, exponent) would make Decimal arithmetic blow up (bounds in ``parsers._values``)."""
+
+    reason: Reason = "implausible_value"
+
+
+class UnparsedRows(ParseError):
+    """Table lines of a rendering that carry values no parsed row accounts for: reading on would
+    silently lose rows, so the filing fails with the lines (``lines``) it could not read."""
+
+    reason: Reason = "unparsed_rows"
+
+    def __init__(self, message: str, lines: tuple[str, ...], *, where: str | None = None) -> None:
+        self.lines = lines
+        shown = "; ".join(line.strip() for line in lines[:6]) + (" ..." if len(lines) > 6 else "")
+        super().__init__(f"{message}: {shown}" if lines else message, where=where)
+
+
 __all__ = [
     "REASONS",
     "BadEncoding",
+    "ImplausibleValue",
     "MalformedXml",
     "MissingRequiredField",
     "NotOwnershipForm",
     "ParseError",
     "Reason",
     "TooLarge",
+    "UnparsedRows",
     "UnsupportedFormat",
 ]

@@ -12,6 +12,7 @@ from typing import Final, Literal
 
 from pydantic import ConfigDict, Field
 
+from parsers.deadlines import cooling_off_breach, filing_day, lateness
 from parsers.models import (
     AcquiredDisposed,
     DirectIndirect,
@@ -90,6 +91,19 @@ class TransactionEvent(Frozen):
     plan_10b5_1: bool | None
     plan_adoption_date: date | None
     derived_fields: tuple[str, ...]
+    # Issue 11: deadlines and plan checks (parsers.deadlines), additions to form4.transaction/1.
+    filing_date: date | None = None
+    """EDGAR's filing date (submission header, else the acceptance time); null for a bare XML document."""
+    late: bool | None = None
+    """Filed after its deadline (Form 4: two business days after the trade or deemed execution date);
+    null when it cannot be told (no filing date, a Form 4 holding)."""
+    filing_lag_business_days: int | None = None
+    """US federal business days from the trade (deemed execution date, or period of report for Form 3
+    and Form 5 lines) to the filing date."""
+    filing_due_date: date | None = None
+    plan_cooling_off_breach: bool | None = None
+    """A 10b5-1 plan trade inside the plan's cooling-off period (adopted 2023-02-27 or later: 90 days for
+    directors and officers, 30 for others); null when not a plan trade or the adoption date is unknown."""
 
     def to_json(self) -> bytes:
         """The wire form: ``schema`` key, decimals as strings, ISO dates."""
@@ -118,8 +132,25 @@ def to_events(filing: Filing) -> list[TransactionEvent]:
         )
         for o in filing.owners
     )
+    filed = filing_day(filing.filing_date, filing.filed_at)
+    # An amendment restates the original: its rows are as late as the filing they amend.
+    clock_filed = (filing.date_of_original_submission if filing.is_amendment else None) or filed
+    insider = any(o.is_director or o.is_officer for o in filing.owners)
     events = []
     for row in filing.rows:
+        late, lag, due = lateness(
+            filing.form_type,
+            is_holding=row.is_holding,
+            transaction_date=row.transaction_date,
+            deemed_execution_date=row.deemed_execution_date,
+            period_of_report=filing.period_of_report,
+            transaction_form_type=row.transaction_form_type,
+            timeliness=row.timeliness,
+            filed=clock_filed,
+        )
+        breach = cooling_off_breach(
+            row.plan_10b5_1, row.plan_adoption_date, row.transaction_date, director_or_officer=insider
+        )
         events.append(
             TransactionEvent(
                 event_id=event_id(filing, row),
@@ -137,6 +168,11 @@ def to_events(filing: Filing) -> list[TransactionEvent]:
                 row=row.index,
                 is_holding=row.is_holding,
                 **{name: getattr(row, name) for name in _ROW_FIELDS},
+                filing_date=filed,
+                late=late,
+                filing_lag_business_days=lag,
+                filing_due_date=due,
+                plan_cooling_off_breach=breach,
             )
         )
     return events

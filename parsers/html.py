@@ -1,8 +1,10 @@
 """Parse EDGAR's HTML rendering of an ownership form (the ``xslF345X0n`` page) into a :class:`Filing`.
 
 The page is what EDGAR's stylesheet makes of the XML, so it carries almost everything, except
-the schema version, the accession number and the relationships of joint filers after the first
-(the stylesheet shows only the first owner's relationship box; the others stay ``False``).
+the schema version and the relationships of joint filers after the first (the stylesheet shows only
+the first owner's relationship box; the others stay ``False``). The accession number is not in the
+form itself, but a saved page names the EDGAR URL it came from (``<!-- saved from url=... -->``) and
+pages may link to their filing's folder: the accession number is read from such a URL.
 """
 
 from __future__ import annotations
@@ -20,11 +22,21 @@ from parsers._values import clean_text, normalise_cik, normalise_ticker, parse_d
 from parsers.errors import BadEncoding, MissingRequiredField, NotOwnershipForm, UnsupportedFormat
 from parsers.models import Address, Filing, FormType, Issuer, ReportingOwner, Row, Signature, TableName
 
-__all__ = ["parse_html"]
+__all__ = ["accession_in_page", "parse_html"]
 
 _CIK_HREF = re.compile(r"CIK=(\d{1,10})", re.IGNORECASE)
 _DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}")
 _FOOTNOTE = re.compile(r"^\(?(\d{1,2})[.)]\s*(.*)$", re.DOTALL)
+# .../Archives/edgar/data/<CIK>/<18-digit accession>/xslF345X03/form4.xml (dashes optional).
+_ARCHIVE_URL = re.compile(
+    rb"/Archives/edgar/data/\d{1,10}/(\d{10})-?(\d{2})-?(\d{6})(?![0-9])", re.IGNORECASE
+)
+
+
+def accession_in_page(content: bytes) -> str | None:
+    """The accession number of the EDGAR archive URL(s) in the page, when they all name one."""
+    found = {b"-".join(m.groups()).decode() for m in _ARCHIVE_URL.finditer(content)}
+    return found.pop() if len(found) == 1 else None
 
 
 def _text(el: HtmlElement | None) -> str:
@@ -187,7 +199,7 @@ def parse_html(content: bytes, *, sha256: str) -> Filing:
 
     Args:
         content: the page's raw bytes.
-        sha256: hash of ``content``, identifying the filing (the page has no accession number).
+        sha256: hash of ``content``.
 
     Raises:
         ParseError: not an ownership form page, or a required part is missing or unreadable.
@@ -245,6 +257,7 @@ def parse_html(content: bytes, *, sha256: str) -> Filing:
     return Filing(
         source_format="html",
         form_type=form_type,
+        accession_number=accession_in_page(content),
         content_sha256=sha256,
         period_of_report=_date_in(period_cell),
         date_of_original_submission=original,

@@ -137,9 +137,32 @@ class Filing(Frozen):
     signatures: tuple[Signature, ...] = ()
 
     @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the content every format of this filing carries (``parsers.identity``)."""
+        from parsers.identity import fingerprint  # identity reads these models: import on use
+
+        return fingerprint(self)
+
+    @property
     def filing_id(self) -> str:
-        """Stable identity: the accession number, else a content hash."""
-        return self.accession_number or f"sha256-{self.content_sha256[:32]}"
+        """Stable identity: the accession number, else ``sha256-`` and the content fingerprint.
+
+        The fingerprint, not a hash of the bytes: the XML, HTML and text of one filing without an
+        accession number, or its bytes with CRLF line endings, are one filing.
+        """
+        return self.accession_number or f"sha256-{self.fingerprint[:32]}"
+
+    def with_accession(self, accession: str | None) -> Filing:
+        """This filing with the accession number found outside its bytes (file name, Kafka key, URL).
+
+        The document's own accession number wins; a value that is not an accession number is ignored.
+        """
+        from parsers.identity import normal_accession
+
+        found = normal_accession(accession)
+        if self.accession_number or found is None:
+            return self
+        return self.model_copy(update={"accession_number": found})
 
     @property
     def is_amendment(self) -> bool:

@@ -1,9 +1,11 @@
 """Parse plain-text renderings of EDGAR's ownership form pages into a :class:`Filing`.
 
-Three layouts are read: ``w3m -dump`` (box-drawing tables), ``pandoc -t plain`` (column rules of
-dashes) and the seed's markdown-ish text (tab-separated tables, ``\\$`` escapes, ``<sup>`` markers,
-relationships shown by which checkbox lost its blank). Sections are found by their headings and
-header boxes by their labels; a value is read from the same column below its label.
+Any renderer's dump is read: box drawings (``w3m -dump``, ``elinks -dump``), ``|`` grids
+(``links2 -dump``, ``html2text``), ``pandoc -t plain`` column rules, flattened running text
+(``lynx -dump``) and the seed's markdown-ish text (tab-separated tables, ``\\$`` escapes, ``<sup>``
+markers, relationships shown by which checkbox lost its blank). Sections are found by their headings
+and header boxes by their labels; a value is read from the same column below its label. Table rows
+are read by ``parsers._text_layout``, which fails with ``unparsed_rows`` rather than lose a row.
 
 Renderings drop columns (the seed has no Table I amounts). A dropped value that the rest of the
 filing determines is derived and named in ``Row.derived_fields``; any other stays ``None``.
@@ -18,7 +20,7 @@ from datetime import date
 from parsers._render_rows import CellRow, build_row, derive_missing
 from parsers._text_layout import table_rows
 from parsers._values import clean_text, normalise_ticker, parse_date
-from parsers.errors import BadEncoding, MissingRequiredField, NotOwnershipForm
+from parsers.errors import BadEncoding, MissingRequiredField, NotOwnershipForm, UnparsedRows
 from parsers.models import Address, Filing, FormType, Issuer, ReportingOwner, Row, Signature
 
 __all__ = ["parse_text"]
@@ -169,7 +171,11 @@ def _footnotes(lines: Sequence[str], seed: bool) -> tuple[dict[str, str], str | 
     items: dict[int, list[list[str]]] = {}
     current: int | None = None
     remarks: list[str] | None = None
-    for line in lines[hit[0] + 1 :]:
+    sig = _find(lines, r"Signature of Reporting Person", after=hit[0])
+    stop = sig[0] if sig else len(lines)
+    if sig and _DATE.search(lines[stop - 1]):
+        stop -= 1  # the signer's "/s/ name  date" line, glued to the last footnote by html2text
+    for line in lines[hit[0] + 1 : stop]:
         text = line.strip()
         if re.match(r"(?:Note:|Reminder:|\*\* ?Signature|-?\s*\*)", text) or "Signature of Reporting" in text:
             if remarks is not None or current is not None:
@@ -230,16 +236,16 @@ def _signatures(lines: Sequence[str]) -> tuple[Signature, ...]:
     return (Signature(name=name, date=parse_date(dates[-1]) if dates else None),)
 
 
-def _region(lines: Sequence[str], start: str, ends: Sequence[str]) -> list[str]:
+def _region(lines: Sequence[str], raw: Sequence[str], start: str, ends: Sequence[str]) -> list[str]:
+    """The ``raw`` lines between the line matching ``start`` and the next matching one of ``ends``
+    (both searched in ``lines``, the same lines with html2text's ``_`` blanks made spaces)."""
     hit = _find(lines, start)
     if hit is None:
         return []
-    out = []
-    for line in lines[hit[0] + 1 :]:
-        if any(re.search(e, line) for e in ends):
-            break
-        out.append(line)
-    return out
+    end = next(
+        (k for k in range(hit[0] + 1, len(lines)) if any(re.search(e, lines[k]) for e in ends)), len(lines)
+    )
+    return list(raw[hit[0] + 1 : end])
 
 
 def _checkbox(lines: Sequence[str], pattern: str) -> bool | None:
@@ -260,7 +266,11 @@ def parse_text(content: bytes, *, sha256: str) -> Filing:
     Raises:
         ParseError: not an ownership form rendering, or a required part is missing.
     """
-    lines = _lines(content)
+    raw = _lines(content)
+    # html2text draws every blank inside a box as "_" ("Table_I_-_Non-Derivative"); the tables keep
+    # them (a row's last line is the one drawn with "_"), every other part reads them as spaces.
+    boxed_blanks = sum("_|" in line for line in raw) >= 3
+    lines = [line.replace("_", " ") for line in raw] if boxed_blanks else raw
     head = "\n".join(lines[:20])
     m = re.search(r"\bFORM\s+([345])(/A)?\b", head, re.IGNORECASE)
     if not m or not _find(lines, r"Table I\b"):
@@ -286,9 +296,9 @@ def parse_text(content: bytes, *, sha256: str) -> Filing:
     footnotes, remarks = _footnotes(lines, seed=flavour == "seed")
     aff = _checkbox(lines, r"Rule 10b5-1\(c\)")
 
-    t1 = _region(lines, r"Table I - ", [r"Table II - ", r"Explanation of Responses"])
+    t1 = _region(lines, raw, r"Table I - ", [r"Table II - ", r"Explanation of Responses"])
     t2 = _region(
-        lines, r"Table II - ", [r"Explanation of Responses", r"Reporting Owners", r"Name and Address"]
+        lines, raw, r"Table II - ", [r"Explanation of Responses", r"Reporting Owners", r"Name and Address"]
     )
     cell_rows: list[CellRow] = table_rows(t1, "non_derivative", flavour, form_type) + table_rows(
         t2, "derivative", flavour, form_type
@@ -300,6 +310,18 @@ def parse_text(content: bytes, *, sha256: str) -> Filing:
         dropped[len(rows)] = cr.missing
         rows.append(build_row(cr, counters[cr.table], footnotes, aff, remarks))
         counters[cr.table] += 1
+    rows = derive_missing(rows, dropped)
+    for row, cr in zip(rows, cell_rows, strict=True):
+        if "ad" in cr.missing and row.shares is not None and row.acquired_disposed is None:
+            # Flattened text loses which of Table II's (A)/(D) columns held the amount; unless the
+            # code settles it, the row's direction is unknown, and a guess could invert a trade.
+            shown = " ".join(v for v in cr.cells.values())
+            raise UnparsedRows(
+                f"{row.table} row {row.index}: the rendering does not show whether the amount was "
+                "acquired (A) or disposed of (D)",
+                (shown,),
+                where=f"{row.table} row {row.index}",
+            )
     return Filing(
         source_format="text",
         form_type=form_type,
@@ -310,7 +332,7 @@ def parse_text(content: bytes, *, sha256: str) -> Filing:
         remarks=remarks,
         issuer=issuer,
         owners=tuple(owners),
-        rows=tuple(derive_missing(rows, dropped)),
+        rows=tuple(rows),
         footnotes=footnotes,
         signatures=_signatures(lines),
     )

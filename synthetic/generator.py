@@ -3,7 +3,10 @@
 Each owner group (a person, or a fund with its general partner filing jointly) has running positions
 per security and per direct/indirect holding, so the "owned following" amounts of successive filings
 chain exactly: prior holding +/- the transaction gives the next reported holding, in yield order.
-Amendments restate the group's latest filing by replaying its row intents from the same start.
+Amendments restate the group's latest filing by replaying its row intents from the same start, as
+they are really filed (issue 10): some restate only one table (partial amendments), some correct
+the transaction dates, some name the original's accession number in their remarks; and some Forms 4
+come as continuation filings ("Filing 1 of 2", "Filing 2 of 2") filed together.
 """
 
 from __future__ import annotations
@@ -67,6 +70,10 @@ class Generator:
         late_rate: float = 0.05,
     ) -> None:
         self.rng = random.Random(f"stream/{seed}")
+        # Issue 10's choices (continuations, partial and date-correcting amendments) draw from their
+        # own stream, so they leave the rest of a seed's stream as it was where they do not apply.
+        self.amend_rng = random.Random(f"amendments/{seed}")
+        self.queued: list[Filing] = []
         self.universe = universe
         self.per_day = max(1, per_day)
         self.rates = (amendment_rate, form3_rate, form5_rate, late_rate)
@@ -98,6 +105,8 @@ class Generator:
 
     def next_filing(self) -> Filing:
         """Generate the next filing of the stream."""
+        if self.queued:
+            return self.queued.pop(0)
         rng = self.rng
         if rng.random() < 1 / self.per_day:
             self.day = business_days_after(self.day, 1)
@@ -128,6 +137,29 @@ class Generator:
         return self._assemble(group, "3", specs, period=self.day, tx_day=self.day, no_securities=nothing)
 
     def _form4(self, group: FilerGroup) -> Filing:
+        specs = self._event(group)
+        if self.rng.random() < 0.3:
+            touched = {s.nature for s in specs if s.table == "non_derivative"}
+            specs += [h for h in self._holdings(group, only_vehicles=True) if h.nature not in touched]
+        if self.amend_rng.random() < 0.1:
+            # A continuation: the day's report in two filings filed together, each whole events.
+            first = self._assemble(group, "4", specs, period=self.day, tx_day=self.day, note="Filing 1 of 2")
+            assert first.filing_date is not None
+            second = self._assemble(
+                group,
+                "4",
+                self._event(group),
+                period=self.day,
+                tx_day=self.day,
+                note="Filing 2 of 2",
+                filed_on=first.filing_date,
+            )
+            self.queued.append(second)
+            return first
+        return self._assemble(group, "4", specs, period=self.day, tx_day=self.day)
+
+    def _event(self, group: FilerGroup) -> list[Spec]:
+        """The rows of one day's activity of ``group`` (an exercise and its sale stay together)."""
         ctx = self._ctx(group, self.day)
         kind = "officer" if group.primary.is_officer else "fund" if group.primary.is_entity else "director"
         weights = activity.WEIGHTS[kind]
@@ -141,10 +173,7 @@ class Generator:
         if not specs:
             # Always possible: an open-market purchase creates the position it reports.
             specs = activity.purchase(ctx)
-        if self.rng.random() < 0.3:
-            touched = {s.nature for s in specs if s.table == "non_derivative"}
-            specs += [h for h in self._holdings(group, only_vehicles=True) if h.nature not in touched]
-        return self._assemble(group, "4", specs, period=self.day, tx_day=self.day)
+        return specs
 
     def _form5(self, group: FilerGroup) -> Filing:
         month, day = group.issuer.fiscal_year_end
@@ -183,14 +212,35 @@ class Generator:
                 self.state.positions[key] = value
         group = self.by_key[_group_key(original)]
         assert original.period_of_report is not None and original.filing_date is not None
+        arng = self.amend_rng
+        period = original.period_of_report
+        only: str | None = None
+        mode = arng.random()
+        tables = sorted({s.table for s in specs})
+        if mode < 0.3 and len(tables) > 1:
+            # A partial amendment: it restates the table of the line it corrects, the other stands.
+            only = spec.table
+        elif mode < 0.5:
+            # A corrected transaction date: the original reported the day after the trades.
+            for each in specs:
+                if each.tx_date is not None:
+                    each.tx_date -= timedelta(days=1)
+            period = min((s.tx_date for s in specs if s.tx_date), default=period)
+        note = None
+        if original.accession_number and arng.random() < 0.3:
+            note = (
+                f"This amendment amends the Form 4 filed under accession number {original.accession_number}."
+            )
         filing = self._assemble(
             group,
             "4/A",
             specs,
-            period=original.period_of_report,
+            period=period,
             tx_day=self.day,
             original=original.filing_date,
             snapshot=last.snapshot,
+            note=note,
+            only_table=only,
         )
         return filing
 
@@ -318,10 +368,15 @@ class Generator:
         due: date | None = None,
         original: date | None = None,
         snapshot: dict[PositionKey, Decimal | None] | None = None,
+        note: str | None = None,
+        filed_on: date | None = None,
+        only_table: str | None = None,
     ) -> Filing:
         rng = self.rng
         late = rng.random() < self.rates[3]
-        if form == "4/A":
+        if filed_on is not None:
+            filed = filed_on
+        elif form == "4/A":
             filed = business_days_after(self.day, rng.randint(1, 5))
         elif late:
             filed = business_days_after(due or tx_day, rng.randint(3, 40))
@@ -343,6 +398,8 @@ class Generator:
         keys = {s.key(group.key) for s in specs}
         start = snapshot if snapshot is not None else {k: self.state.positions.get(k) for k in keys}
         rows, footnotes = build_rows(specs, self.state.positions, group.key, aff)
+        if only_table is not None:
+            rows = tuple(r for r in rows if r.table == only_table)
         if form.startswith("3"):
             # Form 3 Table II has no "owned following" column: the underlying amount is the holding.
             rows = tuple(
@@ -359,6 +416,8 @@ class Generator:
             remarks = "This report is filed jointly by " + "; ".join(o.name for o in group.owners) + "."
         elif rng.random() < 0.15:
             remarks = "Exhibit 24 - Power of Attorney"
+        if note:
+            remarks = f"{remarks} {note}" if remarks else note
         filing = Filing(
             source_format="xml",
             form_type=form,

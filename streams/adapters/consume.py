@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from streams.adapters.kafka_security import client_kwargs, start_checked
 from streams.config.settings import Settings
 
 
@@ -12,13 +13,13 @@ async def read_all(
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of ``topic`` up to the end offsets seen at the start, in partition order."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **client_kwargs(settings),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    await consumer.start()
     try:
+        await start_checked(consumer, settings)
         partitions = consumer.partitions_for_topic(topic) or set()
         if not partitions:
             await consumer._client.force_metadata_update()  # noqa: SLF001 - first metadata fetch is lazy

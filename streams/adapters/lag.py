@@ -14,6 +14,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from streams.adapters.kafka_security import client_kwargs, start_checked
+from streams.adapters.webhook_feed import subscriber_group
 from streams.config.settings import Settings
 
 
@@ -50,11 +52,14 @@ async def group_lag(
     """Lag of ``group`` (default: the worker's, ``FORM4_APP_ID``) on the source topics."""
     group = group or settings.app_id
     topics = topics or [settings.topic_raw, settings.topic_parsed]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False
-    )
-    await admin.start()
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    try:
+        await start_checked(admin, settings)  # refused credentials/TLS: KafkaAccessError, not retried
+    except BaseException:
+        await admin.close()
+        raise
+    # Built only once Kafka let the admin in: a consumer never started warns "Unclosed" at exit.
+    consumer = AIOKafkaConsumer(**client_kwargs(settings), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         meta = await admin.describe_topics(topics)
@@ -104,6 +109,42 @@ async def group_lag_retrying(
         with attempt:
             return await group_lag(settings, topics=topics, group=group)
     raise AssertionError("unreachable: stamina returns or re-raises the last error")
+
+
+@dataclass(frozen=True)
+class SubscriberBacklog:
+    """A webhook subscriber's backlog: the lag of its own consumer group on the alerts topic."""
+
+    subscriber: str
+    lag: GroupLag
+
+    @property
+    def backlog(self) -> int:
+        return self.lag.total_lag
+
+    def to_dict(self) -> dict[str, object]:
+        return {"subscriber": self.subscriber, "backlog": self.backlog} | self.lag.to_dict()
+
+
+async def webhook_backlogs(settings: Settings, patience: float = 30.0) -> list[SubscriberBacklog]:
+    """The backlog of every subscriber of ``FORM4_WEBHOOKS``: alerts its group has not committed past
+    (not yet delivered nor dead-lettered)."""
+    return [
+        SubscriberBacklog(
+            sub.label,
+            await group_lag_retrying(
+                settings, [settings.topic_alerts], subscriber_group(settings, sub), patience=patience
+            ),
+        )
+        for sub in settings.webhooks
+    ]
+
+
+def format_backlogs(backlogs: list[SubscriberBacklog], topic: str) -> str:
+    lines = [f"webhook subscribers on {topic}", f"{'subscriber':<24}{'group':<48}{'backlog':>10}"]
+    for b in backlogs:
+        lines.append(f"{b.subscriber:<24}{b.lag.group:<48}{b.backlog:>10}")
+    return "\n".join(lines)
 
 
 def format_table(lag: GroupLag) -> str:

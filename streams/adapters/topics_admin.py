@@ -10,6 +10,7 @@ import stamina
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
+from streams.adapters.kafka_security import KafkaAccessError, client_kwargs, start_checked
 from streams.config.settings import Settings, get_settings
 
 
@@ -25,16 +26,23 @@ def is_retryable_broker_error(exc: Exception) -> bool:
     """Whether waiting for a broker should try again: the one retry predicate of topic administration.
 
     While a broker starts, anything may come back: refused connections, timeouts, any Kafka error
-    (coordinator not available, not controller ...) and a cluster without live brokers.
+    (coordinator not available, not controller ...) and a cluster without live brokers. A broker
+    that refuses our credentials or TLS settings will not change its mind: that is final.
     """
+    if isinstance(exc, KafkaAccessError):
+        return False
     return isinstance(exc, KafkaError | OSError | TimeoutError | BrokerNotReady)
 
 
-async def _describe_live_cluster(bootstrap: str | list[str], deadline: float) -> dict[str, object]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+async def _describe_live_cluster(
+    bootstrap: str | list[str], deadline: float, settings: Settings | None
+) -> dict[str, object]:
+    security = client_kwargs(settings) if settings is not None else {}
+    admin = AIOKafkaAdminClient(**{**security, "bootstrap_servers": bootstrap}, request_timeout_ms=5000)
     try:
         # aiokafka's bootstrap retries on its own; the outer wait_for keeps the deadline ours.
-        await asyncio.wait_for(admin.start(), timeout=max(0.1, deadline - time.monotonic()))
+        started = start_checked(admin, settings) if settings is not None else admin.start()
+        await asyncio.wait_for(started, timeout=max(0.1, deadline - time.monotonic()))
         cluster: dict[str, object] = await admin.describe_cluster()
         if not cluster.get("brokers"):
             raise BrokerNotReady("the cluster lists no live broker yet")
@@ -43,10 +51,14 @@ async def _describe_live_cluster(bootstrap: str | list[str], deadline: float) ->
         await admin.close()
 
 
-async def wait_for_broker(bootstrap: str | list[str], timeout: float = 60.0) -> dict[str, object]:
+async def wait_for_broker(
+    bootstrap: str | list[str], timeout: float = 60.0, settings: Settings | None = None
+) -> dict[str, object]:
     """Poll ``bootstrap`` until a broker answers a cluster-metadata request listing a live broker.
 
-    Returns aiokafka's ``describe_cluster()`` answer; raises TopicAdminError after ``timeout``.
+    Connects with the security settings of ``settings`` when given (else PLAINTEXT). Returns
+    aiokafka's ``describe_cluster()`` answer; raises TopicAdminError after ``timeout``, and
+    KafkaAccessError at once when the broker refuses us.
     """
     deadline = time.monotonic() + timeout
     try:
@@ -59,7 +71,7 @@ async def wait_for_broker(bootstrap: str | list[str], timeout: float = 60.0) -> 
             wait_jitter=0.0,
         ):
             with attempt:
-                return await _describe_live_cluster(bootstrap, deadline)
+                return await _describe_live_cluster(bootstrap, deadline, settings)
     except Exception as exc:  # the last retryable error after the timeout, or one not worth retrying
         if not is_retryable_broker_error(exc):
             raise
@@ -67,6 +79,16 @@ async def wait_for_broker(bootstrap: str | list[str], timeout: float = 60.0) -> 
             f"no Kafka broker answered at {bootstrap} within {timeout:.0f}s ({exc!r})"
         ) from exc
     raise AssertionError("unreachable: stamina returns or re-raises the last error")
+
+
+async def _start(admin: AIOKafkaAdminClient, settings: Settings) -> None:
+    """Start ``admin``; a refusal (KafkaAccessError) passes as it is, anything else is "cannot reach"."""
+    try:
+        await asyncio.wait_for(start_checked(admin, settings), timeout=30)
+    except KafkaAccessError:
+        raise
+    except (KafkaError, OSError, TimeoutError) as exc:
+        raise TopicAdminError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc!r}") from exc
 
 
 async def ensure_topics(
@@ -79,12 +101,9 @@ async def ensure_topics(
     """
     settings = settings or get_settings()
     wanted = list(dict.fromkeys(names if names is not None else settings.all_topics))
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(**client_kwargs(settings), request_timeout_ms=15000)
     try:
-        try:
-            await asyncio.wait_for(admin.start(), timeout=30)
-        except (KafkaError, OSError, TimeoutError) as exc:
-            raise TopicAdminError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc!r}") from exc
+        await _start(admin, settings)
         existing = set(await admin.list_topics())
         missing = [name for name in wanted if name not in existing]
         if not missing:
@@ -115,12 +134,9 @@ async def ensure_topics(
 async def list_topics(settings: Settings | None = None, *, internal: bool = False) -> list[str]:
     """Sorted topic names on the broker; Kafka's ``__``-prefixed internal topics only when asked."""
     settings = settings or get_settings()
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(**client_kwargs(settings), request_timeout_ms=15000)
     try:
-        try:
-            await asyncio.wait_for(admin.start(), timeout=30)
-        except (KafkaError, OSError, TimeoutError) as exc:
-            raise TopicAdminError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc!r}") from exc
+        await _start(admin, settings)
         names = await admin.list_topics()
     finally:
         await admin.close()

@@ -3,18 +3,18 @@
 Signature (Stripe style): ``Form4-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">``
 keyed with the subscriber's secret, plus ``Form4-Event-Id: <alert_id>`` so receivers can drop the
 repeats that at-least-once delivery may bring. Receivers check it with :func:`verify_signature`.
+
+Each subscriber is fed from its own consumer group (``streams.adapters.webhook_feed``), so its retries
+delay no other subscriber.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 import stamina
@@ -185,22 +185,6 @@ async def deliver(
     raise AssertionError("unreachable: stamina returns or re-raises the last error")
 
 
-async def deliver_all(
-    session: aiohttp.ClientSession,
-    subscribers: Sequence[WebhookSubscriber],
-    alert: Mapping[str, Any],
-    body: bytes,
-    settings: Settings,
-) -> list[Delivery]:
-    """Deliver ``alert`` to every subscriber whose filter it passes, all at the same time.
-
-    Concurrent so one slow or failing subscriber delays the others by nothing but its own retries.
-    """
-    wanted = [s for s in subscribers if s.matches(alert)]
-    alert_id = str(alert.get("alert_id"))
-    return list(await asyncio.gather(*(deliver(session, s, body, alert_id, settings) for s in wanted)))
-
-
 __all__ = [
     "EVENT_ID_HEADER",
     "SIGNATURE_HEADER",
@@ -208,7 +192,6 @@ __all__ = [
     "WebhookAttemptError",
     "WebhookDeadLetter",
     "deliver",
-    "deliver_all",
     "is_retryable_webhook_error",
     "post_once",
     "sign",

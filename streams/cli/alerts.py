@@ -10,7 +10,8 @@ import asyncio
 import logging
 import sys
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +20,11 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from streams.config.settings import Settings, get_settings
-from streams.config.subscribers import AlertFilter
+from streams.adapters.kafka_security import KafkaAccessError, client_kwargs, start_checked
+from streams.cli.exit_codes import UNREACHABLE, USAGE
+from streams.cli.options import AMOUNT, DATE, bootstrap_server_option, cli_settings
+from streams.config.settings import Settings
+from streams.config.subscribers import AlertFilter, normalise_cik
 from streams.domain.records import SEVERITIES
 
 # aiokafka logs each failed connection attempt; our one-line error is enough.
@@ -30,12 +34,48 @@ _RULES = ("large_sale", "large_fraction_sold", "liquidation", "cluster_selling")
 _DEDUPE_WINDOW = 100_000  # alert ids remembered; a repeat arrives soon after the original, if at all
 
 
+#: Colour of each severity on a terminal (rich styles); retractions are also struck through.
+SEVERITY_STYLES: dict[str, str] = {
+    "low": "dim",
+    "medium": "yellow",
+    "high": "bold red",
+    "critical": "bold white on red",
+}
+
+
 class TailError(RuntimeError):
-    """The alerts topic cannot be read; the message is one line."""
+    """The alerts topic cannot be read; the message is one line, ``exit_code`` per exit_codes.py."""
+
+    def __init__(self, message: str, exit_code: int = UNREACHABLE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
-def format_alert(alert: dict[str, Any]) -> str:
-    """One readable line: time, kind, severity, rule, ticker (or issuer CIK), summary."""
+def _span(first: object, last: object) -> str:
+    a, b = str(first or "")[:10], str(last or "")[:10]
+    if not a and not b:
+        return "-"
+    return a or b if not (a and b) or a == b else f"{a}..{b}"
+
+
+def alert_dates(alert: Mapping[str, Any]) -> tuple[str, str]:
+    """(trade dates, filing dates) of an alert as short text, ``-`` when the record does not say.
+
+    Trade dates: the cluster window (``figures.window_start``..``window_end``), or the first and last
+    trade dates of the sales (``figures.first_trade_date``/``last_trade_date``); filing dates:
+    ``filing_dates``. The last two are the names proposed for ``form4.alert/1`` additions; records
+    without them show ``-``.
+    """
+    figures: Mapping[str, Any] = alert.get("figures") or {}
+    trade = _span(figures.get("window_start"), figures.get("window_end"))
+    if trade == "-":
+        trade = _span(figures.get("first_trade_date"), figures.get("last_trade_date"))
+    filed_list = [str(d)[:10] for d in alert.get("filing_dates") or []]
+    filed = _span(min(filed_list), max(filed_list)) if filed_list else "-"
+    return trade, filed
+
+
+def _columns(alert: Mapping[str, Any]) -> tuple[str, str, str, str, str, str, str, str]:
     created = str(alert.get("created_at") or "")[:19].replace("T", " ")
     retracted = alert.get("kind") == "alert_retracted"
     summary = str(alert.get("summary") or "")
@@ -43,10 +83,63 @@ def format_alert(alert: dict[str, Any]) -> str:
         summary = summary[len("RETRACTED: ") :]  # the kind column already says so
     who = alert.get("ticker") or f"CIK {alert.get('issuer_cik')}"
     kind = "RETRACTED" if retracted else "ALERT"
+    trade, filed = alert_dates(alert)
+    severity = str(alert.get("severity", "?")).upper()
+    return created, kind, severity, str(alert.get("rule", "?")), str(who), trade, filed, summary
+
+
+def format_alert(alert: Mapping[str, Any]) -> str:
+    """One readable line: time, kind, severity, rule, ticker (or issuer CIK), trade date(s),
+    filing date(s), summary; columns aligned."""
+    created, kind, severity, rule, who, trade, filed, summary = _columns(alert)
     return (
-        f"{created}  {kind:<9} {str(alert.get('severity', '?')).upper():<8} "
-        f"{alert.get('rule', '?'):<19} {who:<10} {summary}"
+        f"{created}  {kind:<9} {severity:<8} {rule:<19} {who:<10} "
+        f"trade {trade:<10} filed {filed:<10} {summary}"
     )
+
+
+def render_alert(alert: Mapping[str, Any]) -> Any:
+    """The same line as :func:`format_alert` as a rich ``Text``, coloured by severity."""
+    from rich.text import Text  # only on a terminal: pipes get plain lines without importing rich
+
+    created, kind, severity, rule, who, trade, filed, summary = _columns(alert)
+    style = SEVERITY_STYLES.get(str(alert.get("severity")), "")
+    retracted = kind == "RETRACTED"
+    line = Text(f"{created}  ", style="dim")
+    line.append(f"{kind:<9} ", style="strike" if retracted else "bold")
+    line.append(f"{severity:<8}", style=style)
+    line.append(f" {rule:<19} ")
+    line.append(f"{who:<10} ", style="bold cyan")
+    line.append(f"trade {trade:<10} filed {filed:<10} ", style="dim")
+    line.append(summary, style="strike" if retracted else "")
+    return line
+
+
+def owner_matches(alert: Mapping[str, Any], owners: tuple[str, ...]) -> bool:
+    """``--owner``: any of the alert's owners has one of these CIKs (zero-padded or not) or a name
+    containing one of them (case-insensitive)."""
+    if not owners:
+        return True
+    ciks = {normalise_cik(o) for o in owners if o.strip().isdigit()}
+    names = [o.strip().lower() for o in owners if not o.strip().isdigit()]
+    for owner in alert.get("owners") or []:
+        if owner.get("cik") and normalise_cik(str(owner["cik"])) in ciks:
+            return True
+        name = str(owner.get("name") or "").lower()
+        if any(n in name for n in names):
+            return True
+    return False
+
+
+def created_since(alert: Mapping[str, Any], since: date | None) -> bool:
+    """``--since``: the alert was raised on or after ``since`` (UTC)."""
+    if since is None:
+        return True
+    try:
+        created = datetime.fromisoformat(str(alert.get("created_at")))
+    except ValueError:
+        return False
+    return (created if created.tzinfo else created.replace(tzinfo=UTC)).astimezone(UTC).date() >= since
 
 
 async def _assign(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
@@ -56,7 +149,7 @@ async def _assign(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition
         partitions = consumer.partitions_for_topic(topic)
     if not partitions:
         raise TailError(
-            f"topic {topic!r} does not exist (is FORM4_TOPIC_ALERTS right? `form4 topics create`)"
+            f"topic {topic!r} does not exist (is FORM4_TOPIC_ALERTS right? `form4 topics create`)", USAGE
         )
     tps = [TopicPartition(topic, p) for p in sorted(partitions)]
     consumer.assign(tps)
@@ -71,20 +164,26 @@ async def tail_alerts(
     from_beginning: bool = False,
     max_messages: int | None = None,
     timeout: float | None = None,
+    owners: tuple[str, ...] = (),
+    since: date | None = None,
 ) -> int:
-    """Emit each new alert that passes ``flt`` once; returns how many were emitted.
+    """Emit each new alert that passes ``flt`` (and ``owners``, ``since``) once; returns how many.
 
-    Stops after ``max_messages`` alerts or ``timeout`` seconds, whichever comes first (never, when
-    both are ``None``).
+    With ``since`` the tail starts at the first alert of that day (by Kafka timestamp), else at the
+    beginning or the end. Stops after ``max_messages`` alerts or ``timeout`` seconds, whichever
+    comes first (never, when both are ``None``).
     """
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **client_kwargs(settings),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
     try:
-        await asyncio.wait_for(consumer.start(), timeout=30)
+        await asyncio.wait_for(start_checked(consumer, settings), timeout=30)
+    except KafkaAccessError:
+        await consumer.stop()
+        raise
     except (KafkaError, OSError, TimeoutError) as exc:
         await consumer.stop()
         raise TailError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc!r}") from exc
@@ -94,7 +193,17 @@ async def tail_alerts(
     emitted = 0
     try:
         tps = await _assign(consumer, settings.topic_alerts)
-        if from_beginning:
+        if since is not None:
+            start_ms = int(datetime.combine(since, datetime.min.time(), UTC).timestamp() * 1000)
+            found = await consumer.offsets_for_times(dict.fromkeys(tps, start_ms))
+            for tp in tps:
+                # No alert since then in this partition: start at its end.
+                offset = found.get(tp)
+                if offset is None:
+                    await consumer.seek_to_end(tp)
+                else:
+                    consumer.seek(tp, offset.offset)
+        elif from_beginning:
             await consumer.seek_to_beginning(*tps)
         else:
             await consumer.seek_to_end(*tps)
@@ -118,7 +227,12 @@ async def tail_alerts(
                     )
                     continue
                 # At-least-once delivery may repeat an alert: show each id once per run.
-                if alert_id in seen or not flt.matches(alert):
+                if (
+                    alert_id in seen
+                    or not flt.matches(alert)
+                    or not owner_matches(alert, owners)
+                    or not created_since(alert, since)
+                ):
                     continue
                 seen[alert_id] = None
                 if len(seen) > _DEDUPE_WINDOW:
@@ -140,25 +254,39 @@ def alerts() -> None:
 @alerts.command()
 @click.option("--ticker", multiple=True, help="Only this ticker (repeatable).")
 @click.option("--issuer", multiple=True, help="Only this issuer CIK (repeatable).")
+@click.option(
+    "--owner", multiple=True, help="Only alerts naming this owner: CIK or part of the name (repeatable)."
+)
 @click.option("--rule", multiple=True, type=click.Choice(_RULES), help="Only this rule (repeatable).")
 @click.option("--min-severity", type=click.Choice(SEVERITIES), default=None, help="Lowest severity shown.")
-@click.option("--min-value", type=Decimal, default=None, help="Lowest alert value in USD.")
+@click.option(
+    "--min-value", type=AMOUNT, default=None, help="Lowest alert value in USD: 1000000, 1,000,000, 1M, 250k."
+)
+@click.option(
+    "--since", type=DATE, default=None, help="Start at the alerts raised on DATE (YYYY-MM-DD), then follow."
+)
 @click.option("--from-beginning", is_flag=True, help="Start at the oldest alert (default: only new ones).")
 @click.option("--json", "as_json", is_flag=True, help="One form4.alert/1 JSON object a line.")
 @click.option("--max-messages", type=click.IntRange(min=1), default=None, help="Stop after N alerts.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=None, help="Stop after SECONDS.")
+@bootstrap_server_option
 def tail(
     ticker: tuple[str, ...],
     issuer: tuple[str, ...],
+    owner: tuple[str, ...],
     rule: tuple[str, ...],
     min_severity: str | None,
     min_value: Decimal | None,
+    since: date | None,
     from_beginning: bool,
     as_json: bool,
     max_messages: int | None,
     timeout: float | None,
 ) -> None:
-    """Print alerts as they arrive, until Ctrl-C (or --max-messages / --timeout)."""
+    """Print alerts as they arrive, until Ctrl-C (or --max-messages / --timeout).
+
+    On a terminal the columns are coloured by severity; piped, they are plain text.
+    """
     # click's Choice already limited rule and severity; model_validate checks them again, typed.
     flt = AlertFilter.model_validate(
         {
@@ -169,24 +297,45 @@ def tail(
             "min_value": min_value,
         }
     )
-    settings = get_settings()
+    settings = cli_settings()
+    console = None
+    if not as_json and sys.stdout.isatty():
+        from rich.console import Console
+
+        console = Console(highlight=False, soft_wrap=True)
 
     def emit(alert: dict[str, Any], raw: bytes) -> None:
         # --json prints the record as it is on the topic: the form4.alert/1 contract, untouched.
-        click.echo(orjson.dumps(alert).decode() if as_json else format_alert(alert))
+        if as_json:
+            click.echo(orjson.dumps(alert).decode())
+        elif console is not None:
+            console.print(render_alert(alert))
+        else:
+            click.echo(format_alert(alert))
         sys.stdout.flush()
 
     if not as_json:
-        where = "the beginning" if from_beginning else "now"
-        click.echo(f"# {settings.topic_alerts} from {where}: {flt.describe()}", err=True)
+        where = f"{since.isoformat()}" if since else "the beginning" if from_beginning else "now"
+        extra = f" owner={','.join(owner)}" if owner else ""
+        click.echo(f"# {settings.topic_alerts} from {where}: {flt.describe()}{extra}", err=True)
     try:
         asyncio.run(
             tail_alerts(
-                settings, flt, emit, from_beginning=from_beginning, max_messages=max_messages, timeout=timeout
+                settings,
+                flt,
+                emit,
+                from_beginning=from_beginning,
+                max_messages=max_messages,
+                timeout=timeout,
+                owners=owner,
+                since=since,
             )
         )
     except TailError as exc:
         click.echo(f"form4 alerts: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(exc.exit_code)
+    except KafkaAccessError as exc:  # refused, not unreachable: one line, the common exit status
+        click.echo(f"form4 alerts: {exc}", err=True)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         pass

@@ -177,7 +177,7 @@ def run_demo() -> int:
         inputs = demo_inputs(settings, data / "samples")
         files = list(iter_files(inputs))
         pushed = subprocess.run(
-            [sys.executable, "-m", "streams", "push", "--no-progress", *map(str, inputs)],
+            [sys.executable, "-m", "streams", "push", *map(str, inputs)],
             env=env,
             capture_output=True,
             text=True,

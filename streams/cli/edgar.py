@@ -11,6 +11,7 @@ from datetime import date, datetime
 import click
 
 from streams.adapters.edgar.client import EdgarClient, EdgarConfigError, EdgarError
+from streams.adapters.edgar.metrics import serve_metrics
 from streams.adapters.edgar.run import Counts, KafkaSink, backfill, follow
 from streams.config.settings import Settings, get_settings
 
@@ -47,11 +48,32 @@ def edgar() -> None:
     """Fetch Form 3/4/5 filings from SEC EDGAR (needs FORM4_EDGAR_USER_AGENT)."""
 
 
+def _serve_metrics(settings: Settings, port: int | None) -> None:
+    """Prometheus /metrics of the poller on ``port`` or FORM4_EDGAR_METRICS_PORT, if either is set."""
+    try:
+        served = serve_metrics(settings, port)
+    except OSError as exc:  # port in use, or the address is not ours
+        click.echo(f"form4 edgar: cannot serve metrics on {settings.web_host}:{port}: {exc}", err=True)
+        sys.exit(2)
+    if served:
+        _echo(f"metrics on http://{settings.web_host}:{served}/metrics")
+
+
+_METRICS_PORT = click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve Prometheus metrics on this port (default: FORM4_EDGAR_METRICS_PORT; none when unset).",
+)
+
+
 @edgar.command("follow")
 @click.option("--once", is_flag=True, help="Poll the feed once and exit (for tests and cron).")
-def follow_cmd(once: bool) -> None:
+@_METRICS_PORT
+def follow_cmd(once: bool, metrics_port: int | None) -> None:
     """Poll EDGAR's latest-filings feed every FORM4_EDGAR_POLL_SECONDS and push new filings."""
     settings = get_settings()
+    _serve_metrics(settings, metrics_port)
     total = _run(settings, lambda sink, stop: follow(settings, sink, once=once, stop=stop, echo=_echo))
     click.echo(f"sent {total.sent}, already sent {total.known}, failed {total.failed}")
     # A long-running follow retries failed filings on the next poll; only a single poll can fail.
@@ -80,9 +102,11 @@ def _day(ctx: click.Context, param: click.Parameter, value: datetime | None) -> 
     help="Last filing date, inclusive (default: today).",
 )
 @click.option("--resume/--no-resume", default=True, help="Skip days the checkpoint says are done.")
-def backfill_cmd(start: date, end: date | None, resume: bool) -> None:
+@_METRICS_PORT
+def backfill_cmd(start: date, end: date | None, resume: bool, metrics_port: int | None) -> None:
     """Push every Form 3/4/5 filing of EDGAR's daily form indexes in a date range."""
     settings = get_settings()
+    _serve_metrics(settings, metrics_port)
     last = end or date.today()
     if last < start:
         raise click.BadParameter(f"--to {last} is before --from {start}")

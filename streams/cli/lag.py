@@ -11,10 +11,28 @@ import click
 import orjson
 from aiokafka.errors import KafkaError
 
-from streams.adapters.lag import format_table, group_lag_retrying
-from streams.config.settings import get_settings
+from streams.adapters.kafka_security import KafkaAccessError
+from streams.adapters.lag import (
+    GroupLag,
+    SubscriberBacklog,
+    format_backlogs,
+    format_table,
+    group_lag_retrying,
+    webhook_backlogs,
+)
+from streams.config.settings import Settings, get_settings
 
 logging.getLogger("aiokafka").addHandler(logging.NullHandler())
+
+
+async def read(
+    settings: Settings, topics: list[str], group: str | None
+) -> tuple[GroupLag, list[SubscriberBacklog] | None]:
+    """The group's lag, and each webhook subscriber's backlog unless a group or topics were asked for."""
+    result = await group_lag_retrying(settings, topics or None, group)
+    if group or topics or not settings.webhooks:
+        return result, None
+    return result, await webhook_backlogs(settings)
 
 
 @click.command()
@@ -22,7 +40,8 @@ logging.getLogger("aiokafka").addHandler(logging.NullHandler())
     "--json",
     "as_json",
     is_flag=True,
-    help="One JSON object: {group, partitions: [{topic, partition, committed, end, lag}], total_lag}.",
+    help="One JSON object: {group, partitions: [{topic, partition, committed, end, lag}], total_lag, "
+    "webhooks: [{subscriber, backlog, group, partitions, total_lag}]}.",
 )
 @click.option(
     "--watch",
@@ -36,21 +55,33 @@ logging.getLogger("aiokafka").addHandler(logging.NullHandler())
     "--topic", "topics", multiple=True, help="Topic to report (repeatable; default: the source topics)."
 )
 def lag(as_json: bool, watch: float | None, group: str | None, topics: tuple[str, ...]) -> None:
-    """Committed offset, end offset and lag per partition of the worker's consumer group."""
+    """Committed offset, end offset and lag per partition of the worker's consumer group.
+
+    With FORM4_WEBHOOKS set, also each webhook subscriber's backlog: the alerts its own consumer group
+    has not yet delivered or dead-lettered.
+    """
     settings = get_settings()
     try:
         while True:
             try:
-                result = asyncio.run(group_lag_retrying(settings, list(topics) or None, group))
+                result, backlogs = asyncio.run(read(settings, list(topics), group))
+            except KafkaAccessError as exc:  # refused (credentials, TLS): one line, exit 3
+                click.echo(f"form4 lag: {exc}", err=True)
+                sys.exit(exc.exit_code)
             except (KafkaError, OSError, TimeoutError) as exc:
                 click.echo(
                     f"form4 lag: cannot read offsets from {settings.kafka_bootstrap}: {exc!r}", err=True
                 )
                 sys.exit(1)
             if as_json:
-                click.echo(orjson.dumps(result.to_dict()).decode())
+                out = result.to_dict()
+                if backlogs is not None:
+                    out["webhooks"] = [b.to_dict() for b in backlogs]
+                click.echo(orjson.dumps(out).decode())
             else:
                 click.echo(format_table(result))
+                if backlogs is not None:
+                    click.echo(format_backlogs(backlogs, settings.topic_alerts))
             if watch is None:
                 return
             sys.stdout.flush()

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from streams.adapters.kafka_security import KafkaAccessError
 from streams.adapters.topics_admin import TopicAdminError, ensure_topics, list_topics
 from streams.config.settings import get_settings
 
@@ -30,6 +31,9 @@ def create() -> None:
     except TopicAdminError as exc:
         click.echo(f"form4 topics: {exc}", err=True)
         sys.exit(1)
+    except KafkaAccessError as exc:  # refused (credentials, TLS): one line, the common exit status
+        click.echo(f"form4 topics: {exc}", err=True)
+        sys.exit(exc.exit_code)
     for name in settings.all_topics:
         click.echo(f"{'created' if name in created else 'exists '} {name}")
 
@@ -43,5 +47,8 @@ def list_(internal: bool) -> None:
     except TopicAdminError as exc:
         click.echo(f"form4 topics: {exc}", err=True)
         sys.exit(1)
+    except KafkaAccessError as exc:  # refused (credentials, TLS): one line, the common exit status
+        click.echo(f"form4 topics: {exc}", err=True)
+        sys.exit(exc.exit_code)
     for name in names:
         click.echo(name)

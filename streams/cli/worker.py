@@ -33,6 +33,15 @@ def _say(settings: Settings, message: str, level: int) -> None:
 def worker(loglevel: str | None) -> None:
     """Run the stream processor until SIGTERM/SIGINT."""
     settings = get_settings()
+    # Faust writes its table files under <data_dir>/worker but never creates the folder itself.
+    try:
+        (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a configuration problem: one line, not a traceback
+        _say(
+            settings, f"form4 worker: cannot create data directory {settings.data_dir}: {exc}", logging.ERROR
+        )
+        sys.exit(2)
+    from streams.adapters.kafka_security import KafkaAccessError
     from streams.adapters.topics_admin import ensure_topics
     from streams.worker.tables import changelog_topics
 
@@ -44,6 +53,9 @@ def worker(loglevel: str | None) -> None:
 
     try:
         created = asyncio.run(prepare())
+    except KafkaAccessError as exc:  # refused (credentials, TLS): one line, exit 3
+        _say(settings, f"form4 worker: {exc}", logging.ERROR)
+        sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - any failure to reach Kafka is reported, not traced
         _say(
             settings, f"form4 worker: cannot reach Kafka at {settings.kafka_bootstrap}: {exc}", logging.ERROR
@@ -55,10 +67,16 @@ def worker(loglevel: str | None) -> None:
     from faust import Worker
 
     from streams.worker.app import create_app
-    from streams.worker.logs import logging_config
+    from streams.worker.logs import install_repeat_filter, logging_config
+
+    class Form4FaustWorker(Worker):
+        def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+            super().on_setup_root_logger(logger, level)
+            # While the broker is down the Kafka client logs each reconnect: one line per interval.
+            install_repeat_filter(logger, settings.log_repeat_seconds)
 
     built = create_app(settings)
-    Worker(
+    Form4FaustWorker(
         built.app,
         loglevel=(loglevel or settings.log_level).upper(),
         logging_config=logging_config(settings),

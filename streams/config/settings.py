@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from streams.config.subscribers import WebhookSubscriber
@@ -44,6 +44,64 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", description="Worker log lines: text or JSON lines.")
     log_level: str = Field("info", description="Worker log level.")
 
+    # --- Kafka security (TLS and SASL) -------------------------------------------------------
+    # Honoured by every Kafka client: the worker, push, lag, alerts tail, topics, the EDGAR sink.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="Kafka security protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, description="SASL mechanism (required with SASL_*): PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name (required with SASL_*).")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (required with SASL_*).")
+    kafka_ssl_cafile: FilePath | None = Field(
+        None, description="PEM file of the CAs that sign the brokers' certificates (default: system CAs)."
+    )
+    kafka_ssl_certfile: FilePath | None = Field(
+        None, description="PEM client certificate, for brokers that require mutual TLS."
+    )
+    kafka_ssl_keyfile: FilePath | None = Field(
+        None, description="PEM private key of FORM4_KAFKA_SSL_CERTFILE (default: inside the certfile)."
+    )
+    kafka_ssl_key_password: SecretStr | None = Field(None, description="Password of an encrypted key file.")
+    kafka_ssl_check_hostname: bool = Field(
+        True, description="Check that a broker's certificate names the host connected to."
+    )
+
+    @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        # "sasl_ssl" and "scram-sha-256" are how people write them in env files
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _security_is_consistent(self) -> Settings:
+        # Refused at start with the variable to fix, rather than as an opaque handshake failure later.
+        protocol = self.kafka_security_protocol
+        sasl = protocol.startswith("SASL_")
+        if sasl:
+            missing = [
+                f"FORM4_KAFKA_{name.upper()}"
+                for name in ("sasl_mechanism", "sasl_username", "sasl_password")
+                if getattr(self, f"kafka_{name}") is None
+            ]
+            if missing:
+                raise ValueError(f"FORM4_KAFKA_SECURITY_PROTOCOL={protocol} needs {', '.join(missing)}")
+        elif self.kafka_sasl_mechanism or self.kafka_sasl_username or self.kafka_sasl_password:
+            raise ValueError(
+                f"FORM4_KAFKA_SASL_* is set but FORM4_KAFKA_SECURITY_PROTOCOL={protocol} uses no SASL "
+                "(use SASL_PLAINTEXT or SASL_SSL)"
+            )
+        tls_files = (self.kafka_ssl_cafile, self.kafka_ssl_certfile, self.kafka_ssl_keyfile)
+        if not protocol.endswith("SSL") and any(f is not None for f in tls_files):
+            raise ValueError(
+                f"FORM4_KAFKA_SSL_* files are set but FORM4_KAFKA_SECURITY_PROTOCOL={protocol} uses no TLS "
+                "(use SSL or SASL_SSL)"
+            )
+        if self.kafka_ssl_keyfile is not None and self.kafka_ssl_certfile is None:
+            raise ValueError("FORM4_KAFKA_SSL_KEYFILE needs FORM4_KAFKA_SSL_CERTFILE")
+        return self
+
     # --- topics ----------------------------------------------------------------------------
     topic_raw: str = Field("form4.filings.raw", description="Raw filings in (key: accession number).")
     topic_parsed: str = Field(
@@ -76,6 +134,37 @@ class Settings(BaseSettings):
     cluster_min_insiders: int = Field(3, ge=2, description="cluster_selling: distinct sellers.")
     cluster_min_usd: Decimal = Field(Decimal(100_000), description="cluster_selling: minimum per seller.")
     cluster_window_days: int = Field(14, ge=1, description="cluster_selling: window on transaction date.")
+
+    # --- issue 11: purchases, repeat sellers, late filings, routine traders ----------------------
+    large_purchase_usd: Decimal = Field(
+        Decimal(250_000), description="large_purchase: open-market purchase value in one filing group."
+    )
+    cluster_buy_min_insiders: int = Field(3, ge=2, description="cluster_buying: distinct buyers.")
+    cluster_buy_min_usd: Decimal = Field(Decimal(100_000), description="cluster_buying: minimum per buyer.")
+    cluster_buy_window_days: int = Field(14, ge=1, description="cluster_buying: window on transaction date.")
+    first_purchase_lookback_days: int = Field(
+        730, ge=1, description="first_purchase: no open-market buy by the insider in this many days before."
+    )
+    repeat_sale_window_days: int = Field(
+        30, ge=1, description="large_sale across filings: one insider's sales summed over this many days."
+    )
+    late_filing_business_days: int = Field(
+        5, ge=0, description="late_filing: business days past the deadline before an alert."
+    )
+    stale_trade_days: int = Field(
+        30, ge=0, description="Alerts on trades filed more than this many days after them are stale."
+    )
+    routine_years: int = Field(
+        3, ge=1, description="Routine trader: traded in the same calendar month in each of this many years."
+    )
+
+    # --- issue 9: reconciliation of reported holdings -----------------------------------------
+    reconcile_tolerance_shares: Decimal = Field(
+        Decimal(1), gt=0, description="Reconciliation: differences under this many shares are rounding."
+    )
+    coverage_gap_days: int = Field(
+        180, ge=1, description="Reconciliation: a difference across more days with no filing is a gap."
+    )
 
     # --- producers and consumers -----------------------------------------------------------
     http_token: SecretStr | None = Field(None, description="Bearer token required by POST /filings, if set.")
@@ -114,8 +203,77 @@ class Settings(BaseSettings):
     )
     webhook_backoff_cap_seconds: float = Field(30.0, ge=0, description="Longest delay between two attempts.")
     webhook_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one webhook POST.")
-    lag_monitor_interval_seconds: float = Field(
-        10.0, gt=0, description="How often the worker refreshes the form4_consumer_lag gauge."
+
+    # --- webhooks per subscriber (issue 13) -------------------------------------------------
+    webhook_concurrency: int = Field(
+        4,
+        ge=1,
+        description="Alerts in delivery at once per webhook subscriber (never two of one issuer: "
+        "an alert and its retraction arrive in order).",
+    )
+    webhook_start: Literal["earliest", "latest"] = Field(
+        "earliest",
+        description="Where a subscriber with no committed position (a new one) starts reading "
+        "FORM4_TOPIC_ALERTS: every alert still on the topic, or only alerts raised from then on.",
+    )
+
+    @field_validator("webhooks")
+    @classmethod
+    def _distinct_labels(cls, value: tuple[WebhookSubscriber, ...]) -> tuple[WebhookSubscriber, ...]:
+        # Each subscriber's label names its consumer group (its committed position) and its metrics.
+        labels = [s.label for s in value]
+        twice = sorted({label for label in labels if labels.count(label) > 1})
+        if twice:
+            raise ValueError(
+                f"webhook subscribers share a label ({', '.join(twice)}): give each a distinct name"
+            )
+        return value
+
+    # --- health, web page and ops kit (issue 14) ------------------------------------------
+    # The lag gauge is read from the broker when /metrics is scraped (no refresh interval any more).
+    kafka_send_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="POST /filings answers 503 when Kafka has not acknowledged a filing within this.",
+    )
+    kafka_probe_timeout_seconds: float = Field(
+        3.0,
+        gt=0,
+        description="How long /ready, /metrics and the web page wait for the broker (reachability, lag) "
+        "before reporting it unreachable.",
+    )
+    page_alerts: int = Field(
+        1000,
+        ge=1,
+        description="Most recent alerts each worker keeps in memory for its web page (read from the tail "
+        "of the alerts topic, all partitions).",
+    )
+    edgar_metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="`form4 edgar follow|backfill`: serve Prometheus metrics on this port (bound to "
+        "FORM4_WEB_HOST); unset: none.",
+    )
+
+    # --- issue 13: poison pills, log floods, read token ----------------------------------------
+    max_record_attempts: int = Field(
+        3,
+        ge=1,
+        description="Times one record may fail in an agent (parse, positions, webhooks) before it goes to "
+        "the dead-letter topic with reason processing_error and the partition moves on. Broker and "
+        "disk errors are not counted: they stop the worker, unacknowledged.",
+    )
+    log_repeat_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="A repeated Kafka client warning (broker unreachable, reconnecting) is logged once per "
+        "this many seconds per logger and message, with how many were held back; 0 logs every one.",
+    )
+    http_token_reads: bool = Field(
+        False,
+        description="With FORM4_HTTP_TOKEN set, GET requests for data (/positions, /stats, the web page "
+        "and its API) need the bearer token too; /health, /ready and /metrics stay open.",
     )
 
     @field_validator("kafka_bootstrap")

@@ -1,17 +1,34 @@
-"""Natural keys of the state: issuers, owners, positions and amendment groups.
+"""Natural keys of the state: issuers, owners, holders, holdings, positions and amendment groups.
 
 Every key is a pure function of a ``form4.transaction/1`` event, so a filing redelivered, re-pushed
 or replayed in another order lands on exactly the same keys.
+
+A position is ``issuer | holder | holding``:
+
+* the *holder* is one reporting owner, or the group of joint filers (``group:<owner>+<owner>...``):
+  a row of a joint filing belongs to the group unless its footnotes name exactly one of the filers;
+* the *holding* is ``security | ownership``: the security (for derivatives, one series: title,
+  exercise price, exercisable and expiration dates) and the direct or indirect vehicle (the nature
+  text and the footnotes attached to it, which is what tells eight trusts all called "Trust" apart).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
 
 from parsers.events import EventOwner, TransactionEvent
 
 _SPACES = re.compile(r"\s+")
+_NAME_NOISE = re.compile(r"[^\w\s]")
+_SEE_FOOTNOTE = re.compile(r"^\(?\s*see\s+(the\s+)?(explanation|footnotes?|notes?|remarks?)\b", re.I)
+_HONORIFIC = re.compile(r"\b(?:mr|ms|mrs|dr|messrs)\.?\s+(\w+)", re.I)
+# Footnotes on these fields say whose a row is (direct or indirect) and which vehicle holds it.
+_ATTRIBUTION_FIELDS = ("direct_indirect", "nature_of_ownership", "shares_owned_following")
+_VEHICLE_FIELDS = ("nature_of_ownership", "direct_indirect")
 
 
 def issuer_key(event: TransactionEvent) -> str:
@@ -24,8 +41,18 @@ def issuer_key(event: TransactionEvent) -> str:
     return f"name:{normalise(issuer.name or 'unknown')}"
 
 
+def name_key(name: str) -> str:
+    """One person, however a rendering spells them: word order, case, punctuation and initials ignored.
+
+    "Brin Sergey", "Sergey Brin" and "BRIN, SERGEY M." all give ``brin sergey``.
+    """
+    words = _NAME_NOISE.sub(" ", name.lower()).split()
+    kept = [w for w in words if len(w) > 1] or words  # single letters are initials, unless all there is
+    return " ".join(sorted(kept))
+
+
 def owner_key(owner: EventOwner) -> str:
-    return owner.cik or f"name:{normalise(owner.name)}"
+    return owner.cik or f"name:{name_key(owner.name)}"
 
 
 def seller_key(event: TransactionEvent) -> str:
@@ -33,24 +60,92 @@ def seller_key(event: TransactionEvent) -> str:
     return "+".join(sorted(owner_key(o) for o in event.owners))
 
 
+def group_holder(owner_keys: Sequence[str]) -> str:
+    return "group:" + "+".join(sorted(owner_keys))
+
+
+def _named(owner: EventOwner, text: str) -> bool:
+    """Whether ``text`` names ``owner``: every word of the name, or "Mr. <a word of the name>"."""
+    words = set(_NAME_NOISE.sub(" ", text.lower()).split())
+    name = [w for w in name_key(owner.name).split() if len(w) > 1]
+    if name and all(w in words for w in name):
+        return True
+    called = {m.lower() for m in _HONORIFIC.findall(text)}
+    return any(w in called for w in name if len(w) > 2)
+
+
+def holder_of(event: TransactionEvent) -> tuple[str, tuple[EventOwner, ...]]:
+    """The holder of a row and its owners: the one owner, the one joint filer its footnotes name, or
+    the group. A joint filing's row is never given to each filer: summed, it would count many times."""
+    owners = event.owners
+    if len(owners) == 1:
+        return owner_key(owners[0]), owners
+    text = " ".join(t for f in _ATTRIBUTION_FIELDS for t in event.footnotes.get(f, ()))
+    named = tuple(o for o in owners if text and _named(o, text))
+    if len(named) == 1:
+        return owner_key(named[0]), named
+    return group_holder([owner_key(o) for o in owners]), owners
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode()).hexdigest()[:10]
+
+
+def _notes(event: TransactionEvent, fields: Sequence[str]) -> str:
+    return " ".join(t for f in fields for t in event.footnotes.get(f, ()))
+
+
+def _dated(value: date | None, event: TransactionEvent, field: str) -> str:
+    # A date left blank and footnoted (the value-or-footnote rule) is its footnote: it is what tells
+    # two RSU grants without dates apart.
+    if value is not None:
+        return value.isoformat()
+    note = _notes(event, (field,))
+    return f"fn:{_digest(note)}" if note else "-"
+
+
+def _price(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value.normalize():f}"
+
+
 def security_key(event: TransactionEvent) -> str:
-    title = normalise(event.security_title or "unknown")
-    if event.table == "derivative" and event.conversion_or_exercise_price is not None:
-        # Options with different strikes are different securities.
-        return f"{title}@{event.conversion_or_exercise_price.normalize():f}"
-    return title
+    """The security, and for a derivative its series: title, exercise price, exercisable, expiration."""
+    title = normalise(event.security_title or "unknown").replace("|", "/")
+    if event.table != "derivative":
+        return title
+    exercisable = _dated(event.exercise_date, event, "exercise_date")
+    expiration = _dated(event.expiration_date, event, "expiration_date")
+    return f"{title}@{_price(event.conversion_or_exercise_price)}~{exercisable}~{expiration}"
+
+
+def vehicle_of(event: TransactionEvent) -> str | None:
+    """The footnote text that names an indirect holding's vehicle (the trust, the fund), if any."""
+    if event.direct_indirect != "I":
+        return None
+    note = _notes(event, _VEHICLE_FIELDS)
+    return _SPACES.sub(" ", note).strip() or None
 
 
 def ownership_key(event: TransactionEvent) -> str:
-    if event.direct_indirect == "I":
-        return f"I:{normalise(event.nature_of_ownership or '')}"
-    return "D"
+    """``D``, or ``I:<nature>`` plus a digest of the vehicle's footnotes when there are any."""
+    if event.direct_indirect != "I":
+        return "D"
+    nature = normalise(event.nature_of_ownership or "").replace("|", "/")
+    vehicle = vehicle_of(event)
+    if vehicle is None:
+        return f"I:{nature}"
+    # "See footnote" and "See footnotes" say nothing the footnote does not: the footnote is the key.
+    return f"I:{'see footnote' if _SEE_FOOTNOTE.match(nature) else nature}#{_digest(vehicle)}"
 
 
-def position_keys(event: TransactionEvent) -> list[str]:
-    """One position per reporting owner: each joint filer beneficially owns the reported shares."""
-    base = f"{security_key(event)}|{ownership_key(event)}"
-    return [f"{issuer_key(event)}|{owner_key(o)}|{base}" for o in event.owners]
+def holding_key(event: TransactionEvent) -> str:
+    return f"{security_key(event)}|{ownership_key(event)}"
+
+
+def position_key(event: TransactionEvent) -> str:
+    """``issuer | holder | security | ownership``: the one position a row updates."""
+    holder, _ = holder_of(event)
+    return f"{issuer_key(event)}|{holder}|{holding_key(event)}"
 
 
 def group_key(event: TransactionEvent) -> str:

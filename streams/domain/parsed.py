@@ -24,13 +24,22 @@ def to_parsed(
         filed_at=filing.filed_at,
         source_timestamp_ms=source_timestamp_ms,
         events=tuple(events),
+        fingerprint=filing.fingerprint,
+        remarks=filing.remarks,
     )
 
 
-def parsed_filing(raw: bytes, settings: Settings) -> ParsedFiling:
+def parse_raw(raw: bytes, settings: Settings, accession: str | None = None) -> Filing:
+    """Parse ``raw`` as the parse agent does: ``accession`` is the one its producer found outside the
+    bytes (the Kafka key: a file name, an EDGAR URL, ``POST /filings?accession=``), used when the
+    document carries none. Raises ``ParseError``."""
+    return parse(raw, max_bytes=settings.max_filing_bytes).with_accession(accession)
+
+
+def parsed_filing(raw: bytes, settings: Settings, accession: str | None = None) -> ParsedFiling:
     """What the parse agent publishes for ``raw`` (raises ``ParseError`` like the agent would)."""
-    filing = parse(raw, max_bytes=settings.max_filing_bytes)
+    filing = parse_raw(raw, settings, accession)
     return to_parsed(filing, to_events(filing))
 
 
-__all__ = ["parsed_filing", "to_parsed"]
+__all__ = ["parse_raw", "parsed_filing", "to_parsed"]

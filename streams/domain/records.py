@@ -5,7 +5,9 @@ Public contracts, versioned by their ``schema`` field:
 * ``form4.transaction/1`` (``parsers.events.TransactionEvent``) on ``form4.transactions``;
 * ``form4.alert/1`` (:class:`Alert`, with ``kind`` ``alert_raised`` or ``alert_retracted``) on
   ``form4.alerts``;
-* ``form4.dead_letter/1`` (:class:`DeadLetter`) on ``form4.dlq``.
+* ``form4.dead_letter/1`` (:class:`DeadLetter`) on ``form4.dlq``;
+* ``form4.position/1`` (:class:`PositionRecord`): one position as ``/positions``, ``form4 positions
+  --json`` and ``form4 replay --positions`` report it.
 
 :class:`ParsedFiling` is internal (``form4.filings.parsed``): one filing's events in one message, so
 the positions agent applies a filing atomically.
@@ -21,12 +23,13 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from parsers.events import TransactionEvent
-from parsers.models import FormType
-from streams.config.vocabulary import SEVERITIES, Rule, Severity
+from parsers.models import DirectIndirect, FormType, TableName
+from streams.config.vocabulary import SEVERITIES, Rule, Severity, Trader
 
 ALERT_SCHEMA: Final = "form4.alert/1"
 DEAD_LETTER_SCHEMA: Final = "form4.dead_letter/1"
 PARSED_SCHEMA: Final = "form4.parsed_filing/1"
+POSITION_SCHEMA: Final = "form4.position/1"
 WEBHOOK_DEAD_LETTER_SCHEMA: Final = "form4.webhook_dead_letter/1"
 
 
@@ -42,9 +45,16 @@ class DeadLetter(_Record):
 
     schema_: Literal["form4.dead_letter/1"] = Field(DEAD_LETTER_SCHEMA, alias="schema")
     reason: str
-    """A ``parsers.errors.REASONS`` code, or ``decode_error`` for a record that is not valid JSON."""
+    """A ``parsers.errors.REASONS`` code, ``decode_error`` for a record that is not valid JSON, or
+    ``processing_error`` for one that made an agent fail ``FORM4_MAX_RECORD_ATTEMPTS`` times."""
     error: str
     where: str | None = None
+    stage: Literal["parse", "positions", "webhooks"] | None = None
+    """On ``processing_error``: the agent that failed (issue 13)."""
+    exception: str | None = None
+    """On ``processing_error``: the exception's type, ``ZeroDivisionError`` or ``decimal.Overflow``."""
+    attempts: int | None = None
+    """On ``processing_error``: how many times the record was tried."""
     source_topic: str
     source_partition: int
     source_offset: int
@@ -76,6 +86,11 @@ class ParsedFiling(_Record):
     source_timestamp_ms: int | None = None
     """Kafka timestamp of the raw message: the start of the latency clock."""
     events: tuple[TransactionEvent, ...]
+    fingerprint: str | None = None
+    """``parsers.identity.fingerprint``: the same for every format of one filing, so the ledger
+    applies a filing once whichever copies of it arrive (``None`` from producers before it existed)."""
+    remarks: str | None = None
+    """The filing's remarks (issue 10: an amendment names its original or says what it restates)."""
 
 
 class AlertOwner(BaseModel):
@@ -102,6 +117,23 @@ class AlertFigures(BaseModel):
     window_sold_shares: Decimal | None = None
     window_sold_value_usd: Decimal | None = None
     cluster_members: tuple[str, ...] = ()
+    # Issue 11.
+    history_days: int | None = None
+    """first_purchase: days of the insider's history seen before the purchase (the depth behind "first")."""
+    business_days_late: int | None = None
+    """late_filing: business days after the deadline."""
+
+
+class AlertEvidence(BaseModel):
+    """One footnote that decided a plan, lateness or exercise judgement of an alert (issue 11)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: str
+    decides: Literal["plan", "lateness", "exercise"]
+    field: str
+    """The ``form4.transaction/1`` field the footnote is attached to."""
+    footnote: str
 
 
 class Alert(_Record):
@@ -125,20 +157,58 @@ class Alert(_Record):
     figures: AlertFigures
     summary: str
     created_at: datetime
+    # Issue 11: context. Additions to form4.alert/1 (null/empty from producers before them).
+    trader: Trader | None = None
+    """Cohen-Malloy-Pomorski from the history seen: ``routine`` traded in the same month in each of the
+    prior years, ``opportunistic`` did not, ``unknown`` when the history is shorter; null on clusters."""
+    history_start: date | None = None
+    """The earliest day of the insider's history seen: the depth behind ``trader`` and ``first_purchase``."""
+    late: bool | None = None
+    """Any of the alert's trades filed after its deadline."""
+    filing_lag_business_days: int | None = None
+    """The longest filing lag among the alert's trades, in US federal business days."""
+    stale: bool = False
+    """Trades filed more than ``FORM4_STALE_TRADE_DAYS`` after they were made: old news, never upgraded."""
+    plan_cooling_off_breach: bool | None = None
+    """A plan trade inside the plan's cooling-off period (no plan downgrade then)."""
+    transaction_dates: tuple[date, ...] = ()
+    filing_dates: tuple[date, ...] = ()
+    edgar_urls: tuple[str, ...] = ()
+    """The filings on EDGAR (index pages), for the accession numbers known."""
+    net_change_shares: Decimal | None = None
+    """The net change of the holder's whole reported stake over the alert's filings (group alerts)."""
+    evidence: tuple[AlertEvidence, ...] = ()
+    # Issue 10: amendments. Additions to form4.alert/1.
+    retracted_by: str | None = None
+    """On ``alert_retracted``: the filing (accession number or ``sha256-`` id) whose arrival made the
+    alert no longer hold, usually the amendment that restated its figures."""
+    amends_unseen_original: bool = False
+    """Raised from an amendment whose original filing was never seen: one severity step lower, and
+    retracted for the alert of the amended original once that arrives."""
 
 
 __all__ = [
     "ALERT_SCHEMA",
     "DEAD_LETTER_SCHEMA",
     "PARSED_SCHEMA",
+    "POSITION_SCHEMA",
     "SEVERITIES",
     "Alert",
+    "AlertEvidence",
     "AlertFigures",
     "AlertOwner",
     "DeadLetter",
     "ParsedFiling",
+    "PositionBreak",
+    "PositionFlow",
+    "PositionGap",
+    "PositionHolder",
+    "PositionIssuer",
+    "PositionOwner",
+    "PositionRecord",
     "Rule",
     "Severity",
+    "Trader",
 ]
 
 
@@ -155,3 +225,102 @@ class WebhookDeadLetter(_Record):
     alert: dict[str, Any]
     """The ``form4.alert/1`` record as it was on the alerts topic."""
     failed_at: datetime
+
+
+# --- form4.position/1 (issue 9) ---------------------------------------------------------------
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PositionIssuer(_Part):
+    cik: str
+    """The issuer's CIK; renderings without one key the issuer ``ticker:...`` or ``name:...``."""
+    ticker: str | None
+    name: str | None
+
+
+class PositionOwner(_Part):
+    cik: str | None
+    name: str
+
+
+class PositionHolder(_Part):
+    kind: Literal["owner", "group"]
+    """``owner``: one reporting owner. ``group``: the joint filers of a filing together, for rows the
+    filing does not attribute to one of them (each row is counted once, for the group)."""
+    key: str
+    owners: tuple[PositionOwner, ...]
+
+
+class PositionFlow(_Part):
+    """Net flows over ``days`` days of transaction dates, ``start`` to ``end`` (the reference day)."""
+
+    days: int
+    start: date
+    end: date
+    acquired_shares: Decimal
+    """In the position's units: shares (Table I) or derivative units such as contracts (Table II)."""
+    disposed_shares: Decimal
+    net_shares: Decimal
+    bought_value_usd: Decimal | None
+    """Table I only: open-market and private purchases (code P), shares x price."""
+    sold_value_usd: Decimal | None
+    """Table I only: open-market and private sales (code S), shares x price."""
+    net_underlying_shares: Decimal | None
+    """Table II only: the net flow as shares of the underlying security."""
+
+
+class PositionBreak(_Part):
+    """A reported holding that does not follow from the prior one +/- the shares traded."""
+
+    event_id: str
+    expected: Decimal
+    reported: Decimal
+
+
+class PositionGap(_Part):
+    """A change of the reported holding across ``since``..``until`` with no filing seen (not a break)."""
+
+    event_id: str
+    since: date
+    until: date
+    expected: Decimal
+    reported: Decimal
+
+
+class PositionRecord(_Record):
+    """``form4.position/1``: one holding of one holder in one issuer, as reported and as of a day."""
+
+    schema_: Literal["form4.position/1"] = Field(POSITION_SCHEMA, alias="schema")
+    key: str
+    """``issuer | holder | security | ownership``: stable, the key of the positions table."""
+    issuer: PositionIssuer
+    holder: PositionHolder
+    security_title: str | None
+    security: str
+    """The security as keyed; for a derivative, its series: ``title@price~exercisable~expiration``."""
+    table: TableName
+    direct_indirect: DirectIndirect | None
+    nature_of_ownership: str | None
+    vehicle: str | None
+    """For an indirect holding, the footnote text that names its vehicle (the trust, the fund), if any."""
+    shares: Decimal | None
+    """The latest reported amount held; for a derivative without one, its underlying amount."""
+    value_owned: Decimal | None
+    """The latest reported value held, for securities reported by value instead of shares."""
+    underlying_shares: Decimal | None
+    """Table II: the latest reported amount as shares of the underlying security."""
+    as_of: date | None
+    """The day of the latest reported figure (transaction date, else period of report)."""
+    last_transaction_date: date | None
+    flows_as_of: date
+    """The reference day of ``flows``: the day asked for, by default today."""
+    flows: tuple[PositionFlow, ...]
+    """Rolling 30, 90 and 365-day windows ending on ``flows_as_of``."""
+    last_event_id: str | None
+    """The ``form4.transaction/1`` event of the latest row (by transaction date)."""
+    breaks: tuple[PositionBreak, ...]
+    gaps: tuple[PositionGap, ...]
+    row_count: int

@@ -11,10 +11,13 @@ The store each record lives in (see :class:`streams.domain.ledger.Stores`):
 
 * ``filings``: filing id -> :class:`FilingMeta` (its rows, owners, amendment data, status);
 * ``groups``: amendment group -> :class:`GroupState` (member filings, alert ids of the group);
-* ``positions``: issuer|owner|security|ownership -> :class:`Position` (rows and their summary);
+* ``positions``: issuer|holder|security|ownership -> :class:`Position` (rows and their summary);
 * ``sales``: issuer|date -> :class:`DaySales` (open-market sales of that day, for cluster rules);
 * ``issuer_alerts``: issuer -> :class:`IssuerAlerts` (cluster alert ids by window start);
-* ``alerts``: alert id -> :class:`AlertState` (the alert record and whether it stands).
+* ``alerts``: alert id -> :class:`AlertState` (the alert record and whether it stands);
+* ``insiders``: issuer|insider -> :class:`InsiderHistory` (issue 11: the insider's rows, for first
+  purchases, repeat sellers and the routine/opportunistic classification). Open-market purchases share
+  ``sales`` (keys ``issuer|P|date``) and ``issuer_alerts`` (key ``issuer|P``) with the sales.
 """
 
 from __future__ import annotations
@@ -27,10 +30,10 @@ from typing import Any, Literal, Self
 
 import orjson
 
-from streams.domain.keys import normalise
+from streams.domain.keys import name_key
 from streams.domain.records import Alert
 
-WIRE_VERSION = 1
+WIRE_VERSION = 2
 """Leads every encoded record: a record of another layout fails loudly instead of decoding wrongly."""
 
 Status = Literal["pending", "active", "superseded", "empty"]
@@ -43,6 +46,13 @@ def _dec(value: Decimal | None) -> str | None:
 
 def _undec(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def exact(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros and never in exponent form (220000, not 2.2E+5)."""
+    reduced = value.normalize()
+    exponent = reduced.as_tuple().exponent
+    return reduced.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else reduced
 
 
 def _day(value: date | None) -> str | None:
@@ -91,7 +101,7 @@ class Owner(_Wire):
     @property
     def key(self) -> str:
         """:func:`streams.domain.keys.owner_key` of this owner."""
-        return self.cik or f"name:{normalise(self.name)}"
+        return self.cik or f"name:{name_key(self.name)}"
 
     def to_tuple(self) -> tuple[Any, ...]:
         return (
@@ -127,11 +137,51 @@ class StateRow(_Wire):
     owned_following: Decimal | None
     value_owned_following: Decimal | None
     plan: bool | None
+    table: str
+    """``non_derivative`` (Table I, stock) or ``derivative`` (Table II: options, RSUs, warrants...)."""
+    underlying_shares: Decimal | None
+    """Table II: the underlying amount of the row (of the transaction, or of the holding on a holding row)."""
 
     @property
     def sort_key(self) -> tuple[bool, date, str]:
         # Undated rows first, then by day, then by order.
         return (self.day is not None, self.day or date.min, self.order)
+
+    @property
+    def derivative(self) -> bool:
+        return self.table == "derivative"
+
+    def to_tuple_fields(self) -> tuple[Any, ...]:
+        """The fields of a :class:`StateRow`, decoded, in order (to build one from a subclass)."""
+        return tuple(getattr(self, f) for f in _STATE_ROW_FIELDS)
+
+    @property
+    def ratio(self) -> Decimal:
+        """Underlying shares per derivative unit: the row's own ratio when it shows both, else one."""
+        if self.shares and self.underlying_shares is not None:
+            return self.underlying_shares / self.shares
+        return Decimal(1)
+
+    @property
+    def held(self) -> Decimal | None:
+        """The amount held after the row, in the row's own units; a derivative holding that shows no
+        following amount (Form 3 options) is held as its underlying amount."""
+        if self.owned_following is not None:
+            return self.owned_following
+        if self.derivative and self.is_holding:
+            return self.underlying_shares
+        return None
+
+    @property
+    def held_underlying(self) -> Decimal | None:
+        """The amount held after the row in shares of the issuer's equity (Table II: as underlying)."""
+        if not self.derivative:
+            return self.owned_following
+        if self.is_holding and self.underlying_shares is not None:
+            return self.underlying_shares
+        if self.owned_following is None:
+            return None
+        return exact(self.owned_following * self.ratio)
 
     def to_tuple(self) -> tuple[Any, ...]:
         return (
@@ -147,90 +197,71 @@ class StateRow(_Wire):
             _dec(self.owned_following),
             _dec(self.value_owned_following),
             self.plan,
+            self.table,
+            _dec(self.underlying_shares),
         )
 
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
-        e, f, d, o, h, c, ad, s, p, fo, vf, pl = data
-        return cls(e, f, _unday(d), o, h, c, ad, _undec(s), _undec(p), _undec(fo), _undec(vf), pl)
+        e, f, d, o, h, c, ad, s, p, fo, vf, pl, t, u = data
+        return cls(
+            e, f, _unday(d), o, h, c, ad, _undec(s), _undec(p), _undec(fo), _undec(vf), pl, t, _undec(u)
+        )
+
+
+_STATE_ROW_FIELDS = tuple(StateRow.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
 class FilingRow(StateRow):
-    """A row as its filing keeps it: also the holding it belongs to and the positions it updates."""
+    """A row as its filing keeps it: also its holding, its holder and the position it updates."""
 
     holding: str
-    """``security | direct-or-indirect``: the holding within the owner's positions."""
-    positions: tuple[str, ...]
-    """One position key per reporting owner (joint filers each own the reported shares)."""
+    """``security | ownership``: the holding within the holder's positions."""
+    holder: str
+    """An owner key, or ``group:<owner>+<owner>...`` for a joint filing's row no footnote attributes."""
+    holder_owners: tuple[str, ...]
+    """Owner keys of the holder (one, or every joint filer)."""
+    position: str
+    """``issuer | holder | holding``: the one position this row updates (never one per joint filer)."""
+    title: str | None
+    direct_indirect: str | None
+    nature: str | None
+    vehicle: str | None
+    """The footnote text naming an indirect holding's vehicle, if any."""
 
     def state_row(self) -> StateRow:
         """The row as a position keeps it (without the filing's routing fields)."""
-        return StateRow(
-            self.event_id,
-            self.filing_id,
-            self.day,
-            self.order,
-            self.is_holding,
-            self.code,
-            self.acquired_disposed,
-            self.shares,
-            self.price,
-            self.owned_following,
-            self.value_owned_following,
-            self.plan,
-        )
-
-    def to_tuple(self) -> tuple[Any, ...]:
-        return (StateRow.to_tuple(self), self.holding, self.positions)
-
-    @classmethod
-    def from_tuple(cls, data: Sequence[Any]) -> Self:
-        row, holding, positions = data
-        base = StateRow.from_tuple(row)
-        return cls(
-            base.event_id,
-            base.filing_id,
-            base.day,
-            base.order,
-            base.is_holding,
-            base.code,
-            base.acquired_disposed,
-            base.shares,
-            base.price,
-            base.owned_following,
-            base.value_owned_following,
-            base.plan,
-            holding,
-            tuple(positions),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Window(_Wire):
-    """Net flows of one rolling window of transaction dates, ending on the last transaction date."""
-
-    days: int
-    acquired_shares: Decimal
-    disposed_shares: Decimal
-    net_shares: Decimal
-    bought_value_usd: Decimal
-    sold_value_usd: Decimal
+        return StateRow(*StateRow.to_tuple_fields(self))
 
     def to_tuple(self) -> tuple[Any, ...]:
         return (
-            self.days,
-            str(self.acquired_shares),
-            str(self.disposed_shares),
-            str(self.net_shares),
-            str(self.bought_value_usd),
-            str(self.sold_value_usd),
+            StateRow.to_tuple(self),
+            self.holding,
+            self.holder,
+            self.holder_owners,
+            self.position,
+            self.title,
+            self.direct_indirect,
+            self.nature,
+            self.vehicle,
         )
 
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
-        days, *figures = data
-        return cls(days, *map(Decimal, figures))
+        row, holding, holder, owners, position, title, di, nature, vehicle = data
+        fields = dict(zip(_STATE_ROW_FIELDS, StateRow.from_tuple(row).to_tuple_fields(), strict=True))
+        return cls(
+            **fields,
+            holding=holding,
+            holder=holder,
+            holder_owners=tuple(owners),
+            position=position,
+            title=title,
+            direct_indirect=di,
+            nature=nature,
+            vehicle=vehicle,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,59 +282,127 @@ class Break(_Wire):
 
 
 @dataclass(frozen=True, slots=True)
+class Gap(_Wire):
+    """A change of the reported holding across a stretch with no filing seen: coverage, not a break."""
+
+    event_id: str
+    since: date
+    """The day of the prior reported figure."""
+    until: date
+    expected: Decimal
+    reported: Decimal
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.event_id,
+            self.since.isoformat(),
+            self.until.isoformat(),
+            str(self.expected),
+            str(self.reported),
+        )
+
+    @classmethod
+    def from_tuple(cls, data: Sequence[Any]) -> Self:
+        event_id, since, until, expected, reported = data
+        return cls(
+            event_id,
+            date.fromisoformat(since),
+            date.fromisoformat(until),
+            Decimal(expected),
+            Decimal(reported),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Summary(_Wire):
-    """What a position's rows say: see :func:`streams.domain.positions.summarize`."""
+    """What a position's rows say: see :func:`streams.domain.positions.summarize`.
+
+    Rolling flows are not stored: they depend on the day they are read (see ``positions.windows``).
+    """
 
     shares: Decimal | None
+    """The latest reported amount held (Table II: derivative units, else the underlying amount)."""
     value_owned: Decimal | None
+    underlying_shares: Decimal | None
+    """Table II: the latest reported amount as shares of the underlying."""
     as_of: date | None
     last_transaction_date: date | None
-    windows: tuple[Window, ...]
-    """30, 90 and 365 days; empty while the position has no dated transaction."""
     breaks: tuple[Break, ...]
+    gaps: tuple[Gap, ...]
     row_count: int
 
     def to_tuple(self) -> tuple[Any, ...]:
         return (
             _dec(self.shares),
             _dec(self.value_owned),
+            _dec(self.underlying_shares),
             _day(self.as_of),
             _day(self.last_transaction_date),
-            [w.to_tuple() for w in self.windows],
             [b.to_tuple() for b in self.breaks],
+            [g.to_tuple() for g in self.gaps],
             self.row_count,
         )
 
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
-        shares, value, as_of, last, windows, breaks, count = data
+        shares, value, underlying, as_of, last, breaks, gaps, count = data
         return cls(
             _undec(shares),
             _undec(value),
+            _undec(underlying),
             _unday(as_of),
             _unday(last),
-            tuple(Window.from_tuple(w) for w in windows),
             tuple(Break.from_tuple(b) for b in breaks),
+            tuple(Gap.from_tuple(g) for g in gaps),
             count,
         )
 
 
 @dataclass(frozen=True, slots=True)
+class PositionOwner(_Wire):
+    """One owner of a position's holder."""
+
+    key: str
+    cik: str | None
+    name: str
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return (self.key, self.cik, self.name)
+
+    @classmethod
+    def from_tuple(cls, data: Sequence[Any]) -> Self:
+        return cls(*data)
+
+
+@dataclass(frozen=True, slots=True)
 class Position(_Wire):
-    """One holding: issuer x owner x security x direct/indirect, its rows (sorted) and their summary."""
+    """One holding of one holder: issuer x holder x security x direct/indirect vehicle, its rows
+    (sorted) and their summary."""
 
     key: str
     issuer: str
     issuer_cik: str
     issuer_name: str | None
     ticker: str | None
-    owner: str
-    owner_name: str
+    holder: str
+    """An owner key, or ``group:...`` for the joint filers together."""
+    owners: tuple[PositionOwner, ...]
     security: str
+    """The security part of the key (for derivatives, the series)."""
+    security_title: str | None
+    table: str
     ownership: str
+    """The ownership part of the key: ``D`` or ``I:<nature>[#<vehicle digest>]``."""
+    direct_indirect: str | None
+    nature: str | None
+    vehicle: str | None
     rows: tuple[StateRow, ...]
     """Sorted by :attr:`StateRow.sort_key`; one per event id."""
     summary: Summary
+
+    @property
+    def holder_kind(self) -> str:
+        return "group" if self.holder.startswith("group:") else "owner"
 
     def to_tuple(self) -> tuple[Any, ...]:
         return (
@@ -312,27 +411,38 @@ class Position(_Wire):
             self.issuer_cik,
             self.issuer_name,
             self.ticker,
-            self.owner,
-            self.owner_name,
+            self.holder,
+            [o.to_tuple() for o in self.owners],
             self.security,
+            self.security_title,
+            self.table,
             self.ownership,
+            self.direct_indirect,
+            self.nature,
+            self.vehicle,
             [r.to_tuple() for r in self.rows],
             self.summary.to_tuple(),
         )
 
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
-        key, issuer, cik, name, ticker, owner, owner_name, security, ownership, rows, summary = data
+        (key, issuer, cik, name, ticker, holder, owners, security, title, table, ownership) = data[:11]
+        di, nature, vehicle, rows, summary = data[11:]
         return cls(
             key,
             issuer,
             cik,
             name,
             ticker,
-            owner,
-            owner_name,
+            holder,
+            tuple(PositionOwner.from_tuple(o) for o in owners),
             security,
+            title,
+            table,
             ownership,
+            di,
+            nature,
+            vehicle,
             tuple(StateRow.from_tuple(r) for r in rows),
             Summary.from_tuple(summary),
         )
@@ -366,6 +476,27 @@ class FilingMeta(_Wire):
     done: bool = False
     """Written once the filing's alerts were sent: a redelivery of it is then a duplicate."""
     superseded_by: str | None = None
+    signals: tuple[RowSignal, ...] = ()
+    """Issue 11: each row's deadline and plan checks and the footnotes that decided them."""
+    form_type: str = ""
+    # Issue 10: amendments as they are really filed (see streams.domain.amendments).
+    home: str = ""
+    """The filing's own amendment group (issuer | owners | its period); ``group`` is where its rows
+    count: the group of the original it amends, or ``home`` for an original or an orphan amendment."""
+    period: date | None = None
+    refs: tuple[str, ...] = ()
+    """Accession numbers its remarks and footnotes name (an amendment naming its original)."""
+    part: str | None = None
+    """``"1 of 2"`` for a continuation filing, from its remarks."""
+    complete: bool = False
+    """An amendment whose remarks say it restates the whole filing."""
+    deletions: tuple[str, ...] = ()
+    """Event ids of an amendment's rows that delete the line they restate (zero shares, or a remark
+    or footnote saying the transaction is deleted)."""
+    base: str | None = None
+    """An amendment: the filing it amends, ``None`` while that original is unseen (an orphan)."""
+    live: tuple[str, ...] = ()
+    """Event ids of its rows that stand (not restated by a later amendment)."""
 
     @classmethod
     def empty(cls, filing_id: str, issuer: str) -> Self:
@@ -392,12 +523,35 @@ class FilingMeta(_Wire):
             self.status,
             self.done,
             self.superseded_by,
+            [g.to_tuple() for g in self.signals],
+            self.form_type,
+            self.home,
+            _day(self.period),
+            self.refs,
+            self.part,
+            self.complete,
+            self.deletions,
+            self.base,
+            self.live,
         )
 
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
         (fid, issuer, cik, name, ticker, group, seller, amendment, filed, orig, order, accession) = data[:12]
-        owners, who, rows, status, done, superseded_by = data[12:]
+        owners, who, rows, status, done, superseded_by = data[12:18]
+        signals, form_type = (*data[18:20], [], "")[:2]  # records written before issue 11 lack them
+        # Records written before issue 10 lack these: an active one's rows all stand.
+        home, period, refs, part, complete, deletions, base = (
+            *data[20:27],
+            group,
+            None,
+            (),
+            None,
+            False,
+            (),
+            None,
+        )[:7]
+        live = data[27] if len(data) > 27 else [r[0][0] for r in rows] if status == "active" else []
         return cls(
             fid,
             issuer,
@@ -417,7 +571,116 @@ class FilingMeta(_Wire):
             status,
             done,
             superseded_by,
+            tuple(RowSignal.from_tuple(g) for g in signals),
+            form_type,
+            home,
+            _unday(period),
+            tuple(refs),
+            part,
+            complete,
+            tuple(deletions),
+            base,
+            tuple(live),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RowSignal(_Wire):
+    """Issue 11: what one row's event says about its deadline and its plan, kept for alert context."""
+
+    event_id: str
+    filed: date | None
+    """EDGAR's filing date (null for a bare XML document)."""
+    late: bool | None
+    lag: int | None
+    """Filing lag in US federal business days."""
+    due: date | None
+    breach: bool | None
+    """10b5-1 plan trade inside its cooling-off period."""
+    evidence: tuple[tuple[str, str, str], ...] = ()
+    """``(decides, field, footnote)``: plan, lateness or exercise, and the footnote that decided it."""
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.event_id,
+            _day(self.filed),
+            self.late,
+            self.lag,
+            _day(self.due),
+            self.breach,
+            [list(e) for e in self.evidence],
+        )
+
+    @classmethod
+    def from_tuple(cls, data: Sequence[Any]) -> Self:
+        event_id, filed, late, lag, due, breach, evidence = data
+        return cls(
+            event_id, _unday(filed), late, lag, _unday(due), breach, tuple((a, b, c) for a, b, c in evidence)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Trade(_Wire):
+    """Issue 11: one row of an insider's history: an open-market trade (``P``/``S``) or any other row."""
+
+    event_id: str
+    filing_id: str
+    day: date
+    kind: str
+    """``P`` open-market purchase, ``S`` open-market sale, ``-`` any other row (history depth only)."""
+    shares: Decimal | None = None
+    value: Decimal | None = None
+    plan: bool | None = None
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.event_id,
+            self.filing_id,
+            self.day.isoformat(),
+            self.kind,
+            _dec(self.shares),
+            _dec(self.value),
+            self.plan,
+        )
+
+    @classmethod
+    def from_tuple(cls, data: Sequence[Any]) -> Self:
+        event_id, filing_id, day, kind, shares, value, plan = data
+        return cls(event_id, filing_id, date.fromisoformat(day), kind, _undec(shares), _undec(value), plan)
+
+
+@dataclass(frozen=True, slots=True)
+class InsiderHistory(_Wire):
+    """Issue 11: one insider's rows in one issuer (the history seen) and the insider-level alert ids.
+
+    One per event id, so the record is a function of the set of filings applied, not of their order.
+    """
+
+    trades: tuple[Trade, ...] = ()
+    alerts: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    """The amendment groups of the insider's filings: their alerts are recomputed when older history
+    arrives (the trader classification depends on it)."""
+
+    def with_rows(self, trades: Iterable[Trade], group: str) -> InsiderHistory:
+        known = {t.event_id: t for t in self.trades}
+        known.update((t.event_id, t) for t in trades)
+        ordered = tuple(sorted(known.values(), key=lambda t: (t.day, t.event_id)))
+        groups = self.groups if group in self.groups else tuple(sorted((*self.groups, group)))
+        return InsiderHistory(ordered, self.alerts, groups)
+
+    def without(self, event_ids: set[str]) -> InsiderHistory:
+        return InsiderHistory(
+            tuple(t for t in self.trades if t.event_id not in event_ids), self.alerts, self.groups
+        )
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return ([t.to_tuple() for t in self.trades], list(self.alerts), list(self.groups))
+
+    @classmethod
+    def from_tuple(cls, data: Sequence[Any]) -> Self:
+        trades, alerts, groups = data
+        return cls(tuple(Trade.from_tuple(t) for t in trades), tuple(alerts), tuple(groups))
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,14 +837,18 @@ __all__ = [
     "DaySales",
     "FilingMeta",
     "FilingRow",
+    "Gap",
     "GroupMember",
     "GroupState",
+    "InsiderHistory",
     "IssuerAlerts",
     "Owner",
     "Position",
+    "PositionOwner",
+    "RowSignal",
     "Sale",
     "StateRow",
     "Status",
     "Summary",
-    "Window",
+    "Trade",
 ]

@@ -19,6 +19,7 @@ from pathlib import Path
 import stamina
 
 from streams.config.settings import Settings, get_settings
+from streams.localbroker.security import BrokerSecurity
 from streams.localbroker.support import (
     LOG4J2_PROPERTIES,
     BrokerError,
@@ -50,6 +51,8 @@ class BrokerInfo:
     kafka_version: str
     startup_seconds: float | None = None
     already_running: bool = False
+    probe_port: int | None = None
+    """A secured broker's loopback PLAINTEXT port, probed for readiness; ``None``: ``port``."""
 
     @property
     def bootstrap(self) -> str:
@@ -72,10 +75,14 @@ class BrokerStatus:
 
 
 class LocalBroker:
-    """One local KRaft node on 127.0.0.1, port taken from the first FORM4_KAFKA_BOOTSTRAP server."""
+    """One local KRaft node on 127.0.0.1, port taken from the first FORM4_KAFKA_BOOTSTRAP server.
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    With ``security`` that port is a SASL_PLAINTEXT listener (see :mod:`streams.localbroker.security`).
+    """
+
+    def __init__(self, settings: Settings | None = None, security: BrokerSecurity | None = None) -> None:
         self.settings = settings or get_settings()
+        self.security = security
         host, _, port = self.settings.bootstrap_servers[0].rpartition(":")
         if host not in _LOOPBACK:
             raise BrokerError(
@@ -130,6 +137,11 @@ class LocalBroker:
             return True  # no /proc (not Linux): trust the signal probe
         return b"kafka.Kafka" in cmdline and str(self.props_file).encode() in cmdline
 
+    def _probe_port(self) -> int:
+        """Where the readiness probe asks: a SASL listener refuses it before authentication."""
+        state = self._read_state()
+        return state.probe_port if state is not None and state.probe_port is not None else self.port
+
     def _log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
@@ -152,7 +164,7 @@ class LocalBroker:
         uptime = None
         if state is not None:
             uptime = (datetime.now(UTC) - datetime.fromisoformat(state.started_at)).total_seconds()
-        if answers(self.port):
+        if answers(self._probe_port()):
             return BrokerStatus("up", self.port, pid, uptime)
         return BrokerStatus("starting", self.port, pid, uptime, "process alive, Kafka not answering yet")
 
@@ -162,7 +174,7 @@ class LocalBroker:
         pid = self._recorded_pid()
         if pid is not None and self._is_ours(pid):
             info = self._read_state()
-            if info is not None and answers(self.port):
+            if info is not None and answers(self._probe_port()):
                 return BrokerInfo(**{**asdict(info), "already_running": True})
             return self._wait_ready(pid, began, timeout)  # another `start` is still booting it
         if pid is not None:
@@ -177,13 +189,22 @@ class LocalBroker:
         began = time.monotonic()  # Maven resolution is a one-off; startup time excludes it
         self.dir.mkdir(parents=True, exist_ok=True)
         controller_port = free_port()
-        self.props_file.write_text(render_server_properties(self.port, controller_port, self.kraft_dir))
+        probe_port = None
+        listeners = None
+        if self.security is not None:
+            probe_port = free_port()
+            listeners = self.security.listener_properties(self.port, probe_port, controller_port)
+        props = render_server_properties(self.port, controller_port, self.kraft_dir, listeners)
+        self.props_file.write_text(props)
+        self.props_file.chmod(0o600)  # may hold the TLS keystore password and PLAIN users' passwords
         self.log4j_file.write_text(LOG4J2_PROPERTIES)
         common = [f"-Dlog4j2.configurationFile={self.log4j_file}", f"-Dkafka.logs.dir={self.dir}"]
         common += ["-cp", f"{libs}/*"]  # the JVM expands the wildcard (no shell involved)
         if not (self.kraft_dir / "meta.properties").is_file():
             fmt = [java, *common, "kafka.tools.StorageTool", "format", "-t", cluster_id()]
             fmt += ["-c", str(self.props_file), "--ignore-formatted"]
+            if self.security is not None:
+                fmt += self.security.format_args()  # SCRAM users live in the metadata log
             done = subprocess.run(fmt, capture_output=True, text=True, timeout=timeout, check=False)
             if done.returncode != 0:
                 raise BrokerError("formatting the broker storage failed", (done.stdout + done.stderr)[-4000:])
@@ -200,6 +221,7 @@ class LocalBroker:
         info = BrokerInfo(
             self._proc.pid, self.port, controller_port, str(self.log_file),
             datetime.now(UTC).isoformat(timespec="seconds"), self.settings.kafka_version,
+            probe_port=probe_port,
         )  # fmt: skip
         self._write_state(info)
         return self._wait_ready(self._proc.pid, began, timeout)
@@ -219,7 +241,7 @@ class LocalBroker:
                         self._clear_state()
                         died = f"the broker (pid {pid}) exited during startup; log: {self.log_file}"
                         raise BrokerError(died, self._log_tail())
-                    require_live_broker(self.port)
+                    require_live_broker(self._probe_port())
         except Exception as exc:  # the last "not yet" after the timeout, or a final error
             if not is_retryable_probe_error(exc):
                 raise
@@ -261,6 +283,6 @@ class LocalBroker:
 
 
 __all__ = [
-    "BrokerError", "BrokerInfo", "BrokerStatus", "LocalBroker",
+    "BrokerError", "BrokerInfo", "BrokerSecurity", "BrokerStatus", "LocalBroker",
     "ensure_jars", "find_java", "find_mvn", "free_port", "port_in_use", "probe_metadata",
 ]  # fmt: skip

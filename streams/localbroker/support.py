@@ -57,12 +57,7 @@ _SERVER_PROPERTIES = """\
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{controller_port}
-listeners=PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{broker_port}
-inter.broker.listener.name=PLAINTEXT
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs={log_dirs}
+{listeners}log.dirs={log_dirs}
 num.partitions=1
 default.replication.factor=1
 min.insync.replicas=1
@@ -111,11 +106,25 @@ def render_pom(kafka_version: str) -> str:
     return _POM.format(kafka_version=kafka_version)
 
 
-def render_server_properties(broker_port: int, controller_port: int, log_dirs: Path) -> str:
-    """``server.properties`` of one combined broker+controller node bound to 127.0.0.1."""
-    return _SERVER_PROPERTIES.format(
-        broker_port=broker_port, controller_port=controller_port, log_dirs=log_dirs
-    )
+_PLAINTEXT_LISTENERS = """\
+listeners=PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{broker_port}
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+"""
+
+
+def render_server_properties(
+    broker_port: int, controller_port: int, log_dirs: Path, listeners: str | None = None
+) -> str:
+    """``server.properties`` of one combined broker+controller node bound to 127.0.0.1.
+
+    ``listeners`` replaces the PLAINTEXT listener lines (see ``BrokerSecurity.listener_properties``).
+    """
+    if listeners is None:
+        listeners = _PLAINTEXT_LISTENERS.format(broker_port=broker_port, controller_port=controller_port)
+    return _SERVER_PROPERTIES.format(controller_port=controller_port, log_dirs=log_dirs, listeners=listeners)
 
 
 class BrokerError(RuntimeError):

@@ -10,20 +10,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import AgentT
 from prometheus_client import REGISTRY, CollectorRegistry
 
+from streams.adapters.kafka_security import ssl_context
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger
-from streams.worker.agents import lag_monitor, parse, positions, webhooks
+from streams.worker.agents import parse, positions, webhooks
 from streams.worker.agents.parse import ParseFilings
 from streams.worker.agents.positions import TrackPositions
 from streams.worker.agents.webhooks import DeliverWebhooks
 from streams.worker.metrics import Metrics, metrics_in
 from streams.worker.tables import Tables, create_tables
 from streams.worker.topics import Topics, create_topics
-from streams.worker.web import ingest
+from streams.worker.web import ingest, ops
 from streams.worker.web import positions as pages
 
 
@@ -41,7 +41,25 @@ class Form4Worker:
     positions_step: TrackPositions
     webhooks_step: DeliverWebhooks
     agents: tuple[AgentT[Any], ...]
-    """parse_filings, track_positions and deliver_webhooks."""
+    """parse_filings and track_positions (deliver_webhooks is a task of its own, see agents/webhooks.py)."""
+
+
+def broker_credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
+    """Faust's form of the Kafka security settings: the same TLS context and SASL login as
+    ``streams.adapters.kafka_security.client_kwargs`` gives every other client."""
+    context = ssl_context(settings)
+    if settings.kafka_security_protocol.startswith("SASL_"):
+        password = settings.kafka_sasl_password
+        # Faust picks SASL_SSL over SASL_PLAINTEXT from the presence of ssl_context.
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=password.get_secret_value() if password else None,
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=context,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
 
 
 def faust_app(settings: Settings) -> faust.App:
@@ -54,6 +72,7 @@ def faust_app(settings: Settings) -> faust.App:
         settings.app_id,
         env={},
         broker=settings.broker_url,
+        broker_credentials=broker_credentials(settings),
         store=settings.store,  # memory: rebuilt from the changelog topics at start
         autodiscover=False,
         topic_partitions=settings.topic_partitions,
@@ -71,6 +90,8 @@ def faust_app(settings: Settings) -> faust.App:
         broker_session_timeout=settings.session_timeout_seconds,
         # Filings up to FORM4_MAX_FILING_BYTES must fit in one produce request (see topics_admin).
         producer_max_request_size=settings.max_message_bytes,
+        # Issue 13: FORM4_HTTP_TOKEN_READS puts every GET for data behind the bearer token.
+        web_application_options={"middlewares": [pages.read_token_middleware(settings)]},
     )
 
 
@@ -98,12 +119,11 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
     agents = (
         parse.register(app, topics.raw_filings, step_parse),
         positions.register(app, topics.parsed_filings, step_track),
-        webhooks.register(app, topics.alerts, step_deliver),
     )
-    lag_monitor.register(app, settings, metrics)
+    webhooks.register(app, step_deliver, metrics)  # a task: a consumer group per subscriber, not an agent
     ingest.register(app, settings, topics.send)
     pages.register(app, tables.ledger)
-    setup_prometheus_sensors(app, pattern="/metrics", registry=registry)
+    ops.register(app, settings, tables.ledger, metrics, registry)  # /metrics, /health, /ready, the page
     return Form4Worker(
         settings=settings,
         app=app,
@@ -118,4 +138,4 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
     )
 
 
-__all__ = ["Form4Worker", "create_app", "faust_app"]
+__all__ = ["Form4Worker", "broker_credentials", "create_app", "faust_app"]

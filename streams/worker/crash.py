@@ -1,9 +1,11 @@
-"""What an agent does with an exception that is not bad input: stop the process, unacknowledged.
+"""What an agent does with an infrastructure error: stop the process, unacknowledged.
 
-Faust acknowledges a message whose handler raised and restarts the agent, so a bug would silently
+Faust acknowledges a message whose handler raised and restarts the agent, so a failure would silently
 skip that message. Exiting at once instead leaves its offset uncommitted: the worker's supervisor
 (systemd, Docker's restart policy, Kubernetes) restarts it and the message is processed again.
-A message that always crashes shows up as a crash loop, never as a silent loss.
+``streams.worker.poison`` calls this for broker, acknowledgement, disk and memory errors, and when a
+dead letter cannot be written; a record that fails by itself every time is dead-lettered there
+instead (``processing_error``), so one bad record cannot crash-loop the worker.
 """
 
 from __future__ import annotations

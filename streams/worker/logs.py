@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import orjson
@@ -41,3 +43,76 @@ def logging_config(settings: Settings) -> dict[str, object] | None:
         },
         "root": {"handlers": ["out"], "level": settings.log_level.upper()},
     }
+
+
+# --- issue 13: Kafka client log floods -----------------------------------------------------------
+
+#: Loggers whose repeats are held back: the Kafka client and Faust's consumer/producer services. While
+#: the broker is down they log every reconnect attempt (thousands of lines a minute); our own
+#: ``streams.*`` lines are one per message or event and are never held back.
+REPEATING_LOGGERS: tuple[str, ...] = ("aiokafka", "kafka", "faust", "mode")
+_MAX_KEYS = 1024  # distinct (logger, level, template) kept; templates are finite, this is a safety cap
+
+
+class RepeatFilter(logging.Filter):
+    """Let one record per (logger, level, message template) through per ``interval`` seconds.
+
+    The first line of a burst goes through at once; the repeats within the interval are counted, and
+    the next line let through says how many were held back, so nothing is hidden without a trace.
+    ``interval`` 0 lets everything through.
+    """
+
+    def __init__(
+        self,
+        interval: float,
+        prefixes: tuple[str, ...] = REPEATING_LOGGERS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.interval = interval
+        self.prefixes = prefixes
+        self.clock = clock
+        self._seen: dict[tuple[str, int, str], list[float | int]] = {}
+        """key -> [time the last line went through, repeats held back since]."""
+
+    def _limited(self, name: str) -> bool:
+        return any(name == p or name.startswith(p + ".") for p in self.prefixes)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.interval <= 0 or not self._limited(record.name):
+            return True
+        # One filter serves every handler of the root: a record gets one verdict, whichever asks first.
+        verdict: bool | None = getattr(record, "_form4_repeat_verdict", None)
+        if verdict is None:
+            verdict = self._decide(record)
+            record._form4_repeat_verdict = verdict
+        return verdict
+
+    def _decide(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, str(record.msg))
+        now = self.clock()
+        entry = self._seen.get(key)
+        if entry is not None and now - entry[0] < self.interval:
+            entry[1] += 1
+            return False
+        held = int(entry[1]) if entry is not None else 0
+        if len(self._seen) >= _MAX_KEYS and key not in self._seen:
+            self._seen.clear()
+        self._seen[key] = [now, 0]
+        if held:
+            # Formatted once here, so the note cannot clash with the record's own %-placeholders.
+            record.msg = f"{record.getMessage()} [{held} more like this held back in {self.interval:g}s]"
+            record.args = None
+        return True
+
+
+def install_repeat_filter(logger: logging.Logger, interval: float) -> RepeatFilter:
+    """Put one :class:`RepeatFilter` on every handler of ``logger`` (the root logger, once it is set up).
+
+    On the handlers, not on the loggers: a logger's filter sees only records logged on that very
+    logger, while every ``aiokafka.*`` record reaches the root's handlers.
+    """
+    flt = RepeatFilter(interval)
+    for handler in logger.handlers:
+        handler.addFilter(flt)
+    return flt

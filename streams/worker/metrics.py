@@ -29,6 +29,7 @@ class Metrics:
     positions_tracked: Gauge
     latency: Histogram
     consumer_lag: Gauge
+    webhook_backlog: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> Metrics:
@@ -73,6 +74,13 @@ class Metrics:
                 f"{PREFIX}_consumer_lag",
                 "Messages not yet committed by the worker group, per partition",
                 ["topic", "partition"],
+                registry=registry,
+            ),
+            webhook_backlog=Gauge(
+                f"{PREFIX}_webhook_backlog",
+                "Alerts not yet delivered or dead-lettered, per webhook subscriber, on this worker's "
+                "partitions of its consumer group (sum by subscriber across workers)",
+                ["subscriber"],
                 registry=registry,
             ),
         )

@@ -15,7 +15,15 @@ from typing import Any, Protocol, Self
 from faust.serializers import codecs
 from faust.types.codecs import CodecT
 
-from streams.domain.state import AlertState, DaySales, FilingMeta, GroupState, IssuerAlerts, Position
+from streams.domain.state import (
+    AlertState,
+    DaySales,
+    FilingMeta,
+    GroupState,
+    InsiderHistory,
+    IssuerAlerts,
+    Position,
+)
 
 
 class _WireRecord(Protocol):
@@ -32,6 +40,7 @@ STATE_RECORDS: dict[str, type[_WireRecord]] = {
     "sales": DaySales,
     "issuer_alerts": IssuerAlerts,
     "alerts": AlertState,
+    "insiders": InsiderHistory,
 }
 """Ledger table name -> the record type its values are."""
 

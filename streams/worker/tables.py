@@ -18,16 +18,28 @@ from streams.config.settings import Settings
 from streams.domain.ledger import Stores
 from streams.worker.state_codecs import register_state_codecs, serializer_for
 
-TABLE_NAMES = ("seen", "filings", "groups", "positions", "sales", "issuer_alerts", "alerts")
+TABLE_NAMES = (
+    "seen",
+    "filings",
+    "groups",
+    "positions",
+    "sales",
+    "issuer_alerts",
+    "alerts",
+    "aliases",
+    "insiders",
+)
 
 _HELP = {
-    "seen": "filing id -> first raw offset: filings already parsed",
+    "seen": "filing id -> first raw offset, fingerprint:<hash> -> best copy: filings already parsed",
     "filings": "filing id -> applied filing (rows, status, amendment group)",
     "groups": "amendment group -> member filings and their alerts",
     "positions": "issuer|owner|security|ownership -> position",
     "sales": "issuer|date -> open-market sales of that day",
     "issuer_alerts": "issuer -> cluster alert ids by window start",
     "alerts": "alert id -> alert record and whether it stands",
+    "aliases": "content fingerprint -> id of the copy of that filing applied",
+    "insiders": "issuer|insider -> the insider's rows and insider-level alerts (issue 11)",
 }
 
 
@@ -69,6 +81,8 @@ def create_tables(app: faust.App, settings: Settings) -> Tables:
             sales=tables["sales"],
             issuer_alerts=tables["issuer_alerts"],
             alerts=tables["alerts"],
+            aliases=tables["aliases"],
+            insiders=tables["insiders"],
         ),
     )
 

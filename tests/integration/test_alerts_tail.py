@@ -123,7 +123,7 @@ async def test_tail_filters_dedupes_and_marks_retractions(
 
 
 def test_tail_reports_a_missing_topic(kafka_bootstrap: str) -> None:
-    """A topic that does not exist is a one-line error and exit 1, not a traceback."""
+    """A topic that does not exist is a one-line error and exit 2 (configuration), not a traceback."""
     result = _tail(kafka_bootstrap, "form4.no-such-topic.tail", "--timeout", "5")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "does not exist" in result.stderr and "Traceback" not in result.stderr

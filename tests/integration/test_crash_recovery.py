@@ -4,6 +4,7 @@ equals an uninterrupted run. Nothing lost, nothing doubled."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -15,6 +16,9 @@ from synthetic.generator import generate
 from synthetic.render_submission import render_submission
 from tests.support.contracts import validate_all
 from tests.support.worker import WorkerProcess
+
+AS_OF = date(2026, 1, 2)
+"""A fixed reference day for rolling flows, so the live and offline answers compare on one day."""
 
 N_FILINGS = 20_000
 
@@ -48,12 +52,13 @@ async def test_sigkill_mid_push_recovers_to_the_uninterrupted_result(
             worker.settings,
         )
         assert not expected.failures
-        live = worker.positions()
+        live = worker.positions(AS_OF)
         offline = orjson.loads(
-            orjson.dumps({k: public_position(k, p) for k, p in expected.stores.positions.items() if p})
+            orjson.dumps({k: public_position(k, p, AS_OF) for k, p in expected.stores.positions.items() if p})
         )
         assert live.keys() == offline.keys()
         assert live == offline
+        validate_all("position", list(live.values()))
         alerts = await worker.records(worker.settings.topic_alerts)
         validate_all("alert", alerts)
         raised = {a["alert_id"] for a in alerts if a["kind"] == "alert_raised"}

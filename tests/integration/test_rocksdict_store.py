@@ -3,6 +3,7 @@ and survives a restart."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -12,6 +13,9 @@ from streams.domain.views import public_position
 from synthetic.generator import generate
 from synthetic.render_submission import render_submission
 from tests.support.worker import WorkerProcess
+
+AS_OF = date(2026, 1, 2)
+"""A fixed reference day for rolling flows, so the live and offline answers compare on one day."""
 
 
 async def test_rocksdict_store_keeps_positions_across_a_restart(kafka_bootstrap: str, tmp_path: Path) -> None:
@@ -30,7 +34,7 @@ async def test_rocksdict_store_keeps_positions_across_a_restart(kafka_bootstrap:
         worker.start()
         await worker.push(raws[200:])
         await worker.drained()
-        live = worker.positions()
+        live = worker.positions(AS_OF)
         restart_log = worker.logs[-1].read_text(errors="replace")
     finally:
         worker.stop()
@@ -38,6 +42,6 @@ async def test_rocksdict_store_keeps_positions_across_a_restart(kafka_bootstrap:
         ((f.accession_number or "", raw) for f, (_, raw) in zip(filings, raws, strict=True)), worker.settings
     )
     assert live == orjson.loads(
-        orjson.dumps({k: public_position(k, p) for k, p in expected.stores.positions.items() if p})
+        orjson.dumps({k: public_position(k, p, AS_OF) for k, p in expected.stores.positions.items() if p})
     )
     assert "duplicate filing" not in restart_log

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,3 +126,117 @@ async def test_alerts_reach_a_flaky_receiver_and_a_dead_one_dead_letters(
     assert letter["last_status"] == 500 and "500" in str(letter["last_error"])
     assert letter["alert"] == acme
     assert dead.requests == 6
+
+
+async def test_a_hanging_subscriber_delays_only_itself(
+    kafka_bootstrap: str, tmp_path: Path, serve: object
+) -> None:
+    """A subscriber that hangs gets nothing past its own window; the healthy one gets every alert.
+
+    The hanging receiver answers (500) only once the healthy one has all N alerts, so "all N delivered
+    to the healthy one before the first dead letter" is what the test waits for, not a time: with one
+    shared delivery loop the healthy one would wait behind the hanging requests and never get there.
+    """
+    n = 10
+    log: list[tuple[str, str]] = []  # (receiver, alert id) in arrival order
+    release = asyncio.Event()
+
+    async def healthy(request: web.Request) -> web.Response:
+        log.append(("healthy", request.headers[EVENT_ID_HEADER]))
+        return web.Response(status=200)
+
+    async def hanging(request: web.Request) -> web.Response:
+        log.append(("hanging", request.headers[EVENT_ID_HEADER]))
+        await release.wait()
+        return web.Response(status=500)
+
+    runners: list[web.AppRunner] = []
+    healthy_url = await start_hook_server(healthy, runners)
+    hanging_url = await start_hook_server(hanging, runners)
+    worker = WorkerProcess.create(
+        kafka_bootstrap,
+        tmp_path,
+        webhooks=(
+            WebhookSubscriber(url=healthy_url, secret="h", name="healthy"),
+            WebhookSubscriber(url=hanging_url, secret="b", name="hanging"),
+        ),
+        webhook_max_attempts=3,
+        webhook_backoff_seconds=0.05,
+        webhook_backoff_cap_seconds=0.2,
+        webhook_timeout_seconds=600.0,  # the hanging receiver is never given up on before its release
+        webhook_concurrency=2,
+    )
+    env = worker.env
+
+    def backlogs() -> dict[str, int]:
+        done = subprocess.run(
+            [sys.executable, "-m", "streams", "lag", "--json"], env=env, capture_output=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        return {w["subscriber"]: w["backlog"] for w in orjson.loads(done.stdout)["webhooks"]}
+
+    def gauge(subscriber: str) -> float | None:
+        text = worker.get("/metrics")[1].decode()
+        line = f'form4_webhook_backlog{{subscriber="{subscriber}"}} '
+        found = [x for x in text.splitlines() if x.startswith(line)]
+        return float(found[0].split()[-1]) if found else None
+
+    async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 180) -> None:
+        deadline = time.monotonic() + seconds
+        while not await check():
+            assert time.monotonic() < deadline, f"{what}:\n{worker.log_tail()}"
+            await asyncio.sleep(0.5)
+
+    worker.start()
+    try:
+        await worker.push(
+            (
+                f"s{i}".encode(),
+                ceo_sale_xml(ticker=f"T{i}", issuer_cik=f"{7000 + i:010d}", owner_cik=f"{8000 + i:010d}"),
+            )
+            for i in range(n)
+        )
+
+        async def healthy_has_all() -> bool:
+            return len({a for who, a in log if who == "healthy"}) == n
+
+        await until(healthy_has_all, "the healthy subscriber did not get every alert")
+        # Nothing was dead-lettered yet: the hanging subscriber holds only its own window of requests.
+        assert await worker.records(worker.settings.topic_webhook_dlq) == []
+        assert len([1 for who, _ in log if who == "hanging"]) == 2  # webhook_concurrency
+        alerts = await worker.records(worker.settings.topic_alerts)
+        assert sorted(a for who, a in log if who == "healthy") == sorted(str(a["alert_id"]) for a in alerts)
+
+        # Each subscriber's backlog by name: its own group's position, in form4 lag and /metrics.
+        async def backlogs_seen() -> bool:
+            return await asyncio.to_thread(backlogs) == {"healthy": 0, "hanging": n}
+
+        await until(backlogs_seen, "form4 lag backlogs")
+
+        async def gauges_seen() -> bool:
+            return await asyncio.to_thread(lambda: (gauge("healthy"), gauge("hanging"))) == (0.0, float(n))
+
+        await until(gauges_seen, "form4_webhook_backlog gauges")
+
+        release.set()
+
+        async def all_dead_lettered() -> bool:
+            return len(await worker.records(worker.settings.topic_webhook_dlq)) >= n
+
+        await until(all_dead_lettered, "the hanging subscriber's alerts did not all reach the webhook DLQ")
+        letters = await worker.records(worker.settings.topic_webhook_dlq)
+
+        async def hanging_drained() -> bool:
+            return (await asyncio.to_thread(backlogs))["hanging"] == 0
+
+        await until(hanging_drained, "the hanging subscriber's position did not pass its dead letters")
+    finally:
+        release.set()
+        worker.stop()
+        for runner in runners:
+            await runner.cleanup()
+
+    assert sorted(str(x["alert_id"]) for x in letters) == sorted(str(a["alert_id"]) for a in alerts)
+    assert {(x["subscriber"], x["attempts"], x["last_status"]) for x in letters} == {("hanging", 3, 500)}
+    # The healthy subscriber got each alert once, all before the hanging one's first dead letter.
+    assert Counter(a for who, a in log if who == "healthy") == Counter(str(a["alert_id"]) for a in alerts)

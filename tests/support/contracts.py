@@ -21,7 +21,7 @@ def validator(name: str) -> Draft202012Validator:
 def validate(name: str, record: dict[str, Any]) -> None:
     """Fail with every violation listed when ``record`` breaks the contract ``name``.
 
-    ``name`` is a short name (``transaction``, ``alert``, ``dead_letter``) or a wire id such as
+    ``name`` is a short name (``transaction``, ``alert``, ``dead_letter``, ``position``) or a wire id such as
     ``form4.alert/1``.
     """
     errors = sorted(validator(name).iter_errors(record), key=lambda e: list(e.absolute_path))

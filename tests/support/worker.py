@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -192,7 +193,8 @@ class WorkerProcess:
     async def records(self, topic: str) -> list[dict[str, object]]:
         return [orjson.loads(r.value) for r in await read_all(self.settings, topic)]
 
-    def positions(self) -> dict[str, dict[str, object]]:
-        """Every position in the worker's table, keyed by position key (from /positions/all)."""
-        body = self.get_json("/positions/all")
+    def positions(self, as_of: date | None = None) -> dict[str, dict[str, object]]:
+        """Every position in the worker's table, keyed by position key (from /positions/all), its
+        rolling flows ending on ``as_of`` (the worker's default: today)."""
+        body = self.get_json("/positions/all" + (f"?as_of={as_of.isoformat()}" if as_of else ""))
         return {p["key"]: p for p in body["positions"]}  # type: ignore[index,union-attr]

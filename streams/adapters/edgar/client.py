@@ -17,6 +17,7 @@ from types import TracebackType
 import aiohttp
 import stamina
 
+from streams.adapters.edgar.metrics import edgar_responses
 from streams.config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,7 @@ class EdgarClient:
                     try:
                         async with session.get(url) as response:
                             body = await response.read()
+                            edgar_responses.labels(str(response.status)).inc()
                             if response.status in _RETRY_STATUSES:
                                 raise EdgarRetryableStatus(
                                     response.status, response.headers.get("Retry-After")

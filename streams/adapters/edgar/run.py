@@ -21,7 +21,14 @@ from streams.adapters.edgar.client import EdgarClient, EdgarError
 from streams.adapters.edgar.feed import FEED_TYPES, FeedEntry, feed_url, parse_feed
 from streams.adapters.edgar.fetch import FilingRef, fetch_submission
 from streams.adapters.edgar.index import business_days, daily_index_path, parse_form_index
+from streams.adapters.edgar.metrics import (
+    edgar_filings_failed,
+    edgar_filings_sent,
+    edgar_last_poll,
+    edgar_polls,
+)
 from streams.adapters.edgar.state import EdgarState, state_path
+from streams.adapters.kafka_security import start_checked
 from streams.adapters.producer import make_producer
 from streams.config.settings import Settings
 
@@ -46,10 +53,11 @@ class KafkaSink:
 
     def __init__(self, settings: Settings) -> None:
         self.topic = settings.topic_raw
-        self.producer: AIOKafkaProducer = make_producer(settings)
+        self.settings = settings
+        self.producer: AIOKafkaProducer = make_producer(settings)  # TLS/SASL from settings
 
     async def __aenter__(self) -> KafkaSink:
-        await self.producer.start()
+        await start_checked(self.producer, self.settings)  # refused credentials: KafkaAccessError
         return self
 
     async def __aexit__(
@@ -109,12 +117,14 @@ async def push_refs(
         bodies = await asyncio.gather(*(fetch(ref) for ref in batch))
         items = [(ref.accession, body) for ref, body in zip(batch, bodies, strict=True) if body is not None]
         counts.failed += len(batch) - len(items)
+        edgar_filings_failed.inc(len(batch) - len(items))
         if items:
             await sink.send_all(items)
             for accession, _ in items:
                 state.add(accession)
             state.save()
             counts.sent += len(items)
+            edgar_filings_sent.inc(len(items))
     return counts
 
 
@@ -157,10 +167,13 @@ async def follow(settings: Settings, sink: Sink, *, once: bool, stop: asyncio.Ev
             try:
                 counts = await poll_feed(client, sink, state, echo)
             except (EdgarError, ValueError) as exc:
+                edgar_polls.labels("failed").inc()
                 if once:
                     raise EdgarError(f"feed poll failed: {exc}") from exc
                 echo(f"form4 edgar: feed poll failed, trying again next poll: {exc}")
             else:
+                edgar_polls.labels("ok").inc()
+                edgar_last_poll.set_to_current_time()
                 total += counts
                 echo(f"poll: {counts}")
             if once:

@@ -20,9 +20,11 @@ from parsers.events import TRANSACTION_SCHEMA, TransactionEvent
 from streams.domain.records import (
     ALERT_SCHEMA,
     DEAD_LETTER_SCHEMA,
+    POSITION_SCHEMA,
     WEBHOOK_DEAD_LETTER_SCHEMA,
     Alert,
     DeadLetter,
+    PositionRecord,
     WebhookDeadLetter,
 )
 
@@ -58,6 +60,7 @@ CONTRACTS: dict[str, Contract] = {
         Contract("alert", ALERT_SCHEMA, Alert),
         Contract("dead_letter", DEAD_LETTER_SCHEMA, DeadLetter),
         Contract("webhook_dead_letter", WEBHOOK_DEAD_LETTER_SCHEMA, WebhookDeadLetter),
+        Contract("position", POSITION_SCHEMA, PositionRecord),
     )
 }
 

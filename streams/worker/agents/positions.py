@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Sized
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import faust
@@ -16,9 +17,9 @@ from streams.adapters.acks import send_acked
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger
 from streams.domain.records import ParsedFiling
-from streams.worker.crash import die_unacked
 from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
+from streams.worker.poison import PoisonGuard
 from streams.worker.topics import Send
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class TrackPositions:
         self.ledger.mark_done(outcome)  # only after Kafka acknowledged the alerts
         for alert in outcome.alerts:
             m.alerts_emitted.labels(alert.rule, alert.severity, alert.kind).inc()
-            log.warning(
+            log.info(  # an alert is the pipeline working, not a fault: info, as the issue asks
                 "%s %s %s: %s (filing %s at %s)",
                 alert.kind,
                 alert.rule,
@@ -98,13 +99,14 @@ class TrackPositions:
 def register(app: faust.App, source: TopicT, step: TrackPositions) -> AgentT[Any]:
     """The track_positions agent on ``app``, reading ``source`` (parsed filings)."""
 
+    # A bug on one record: retried, then dead-lettered (processing_error); broker/disk errors stop.
+    guard = PoisonGuard("positions", step.settings, step.send, step.metrics)
+
     @app.agent(source, concurrency=1)  # concurrency>1 can lose messages (faust #606)
     async def track_positions(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            try:
-                await step.handle_parsed(event.value, event.message)
-            except Exception as exc:  # noqa: BLE001 - a bug, not bad input: see streams.worker.crash
-                die_unacked(event.message, exc)
+            raw, message = event.value, event.message
+            await guard.run(raw, message, partial(step.handle_parsed, raw, message))
 
     return track_positions
 

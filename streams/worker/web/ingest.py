@@ -1,13 +1,14 @@
 """``POST /filings``: accept one raw filing over HTTP and put it on the raw topic.
 
-The page only sniffs the bytes (cheap, a few KB): anything that passes goes to Kafka and the
-``parse_filings`` agent does the real parsing, dead-lettering what fails there. The answer (202)
+The page sniffs the bytes: anything that passes goes to Kafka and the ``parse_filings`` agent
+dead-letters what it cannot parse. It also parses them, only to answer with the ``filing_id`` the
+agent will give them (a content fingerprint when there is no accession number). The answer (202)
 is sent only after Kafka acknowledged the message, so a 202 means the filing is durable.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import hmac
 import logging
 from typing import Any, cast
@@ -18,7 +19,8 @@ from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from faust.exceptions import ProducerSendError
 from faust.web import Request, Response, View
 
-from parsers import ParseError, sniff
+from parsers import ParseError, parse, sniff
+from parsers.identity import normal_accession
 from streams.adapters.acks import send_acked
 from streams.adapters.producer import accession_of
 from streams.config.settings import Settings
@@ -41,15 +43,25 @@ def authorized(header: str | None, token: str | None) -> bool:
     return hmac.compare_digest(header.encode(), f"Bearer {token}".encode())
 
 
-def predicted_filing_id(raw: bytes, fmt: str, accession: str | None) -> str | None:
-    """The ``filing_id`` the parser will give these bytes, when it can be told without parsing.
+ACCESSION_PARAM = "accession"
+ACCESSION_HEADER = "Form4-Accession"
+"""``POST /filings?accession=0001127602-15-028697`` (or this header): the accession number of a body
+that does not carry it (a bare ownership XML, a text rendering). It becomes the Kafka key, and the
+parse agent takes it as the filing's accession number when the document has none of its own."""
 
-    Submissions are identified by their header's accession number; the other formats by the
-    content hash (see ``parsers.models.Filing.filing_id``).
+
+def predicted_identity(raw: bytes, accession: str | None, max_bytes: int) -> tuple[str | None, str | None]:
+    """``(accession number, filing id)`` the parse agent will give these bytes with this key, or
+    ``(accession, None)`` when they do not parse (the agent dead-letters them).
+
+    Parsed here (milliseconds for a real filing) because a filing without an accession number is
+    identified by its content fingerprint, not by its bytes (see ``parsers.identity``).
     """
-    if fmt == "submission":
-        return accession
-    return f"sha256-{hashlib.sha256(raw).hexdigest()[:32]}"
+    try:
+        filing = parse(raw, max_bytes=max_bytes).with_accession(accession)
+    except ParseError:
+        return accession, None
+    return filing.accession_number, filing.filing_id
 
 
 async def read_limited(request: aiohttp_web.Request, limit: int) -> bytes | None:
@@ -92,6 +104,10 @@ async def post_filing(view: View, req: aiohttp_web.Request, settings: Settings, 
             status=401,
             headers={"WWW-Authenticate": 'Bearer realm="form4"'},
         )
+    if req.content_type.startswith("multipart/"):
+        # A form upload (curl -F) would put MIME framing around the filing: ask for the raw bytes.
+        hint = "multipart uploads are not accepted: send the filing as the raw body (--data-binary @FILE)"
+        return view.json({"reason": "multipart", "error": hint}, status=400)
     limit = settings.max_filing_bytes
     too_large = {"reason": "too_large", "error": f"a filing may be at most {limit} bytes"}
     # Content-Length first: a huge upload is refused before a byte of it is read.
@@ -104,9 +120,25 @@ async def post_filing(view: View, req: aiohttp_web.Request, settings: Settings, 
         fmt = sniff(raw)
     except ParseError as exc:
         return view.json({"reason": exc.reason, "error": exc.message}, status=400)
-    accession = accession_of(raw)
+    explicit = req.query.get(ACCESSION_PARAM) or req.headers.get(ACCESSION_HEADER)
+    if explicit and normal_accession(explicit) is None:
+        wrong = f"accession {explicit[:40]!r} is not an accession number such as 0001127602-15-028697"
+        return view.json({"reason": "bad_accession", "error": wrong}, status=400)
+    accession, filing_id = predicted_identity(raw, accession_of(raw) or normal_accession(explicit), limit)
+    timeout = settings.kafka_send_timeout_seconds
     try:
-        (meta,) = await send_acked([send(settings.topic_raw, accession.encode() if accession else None, raw)])
+        # Bounded: with the broker down Faust's producer waits for it forever. A filing answered 503
+        # may still be delivered once Kafka is back; sending it again is safe (filings are idempotent).
+        (meta,) = await asyncio.wait_for(
+            send_acked([send(settings.topic_raw, accession.encode() if accession else None, raw)]), timeout
+        )
+    except TimeoutError:
+        log.warning("POST /filings: Kafka did not acknowledge within %ss", timeout)
+        unavailable = {
+            "reason": "kafka_unavailable",
+            "error": f"Kafka did not acknowledge the filing within {timeout}s; retry later (idempotent)",
+        }
+        return view.json(unavailable, status=503, headers={"Retry-After": "5"})
     except (KafkaError, ProducerSendError) as exc:
         # Faust wraps errors raised at send time in ProducerSendError; delivery errors come bare.
         cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
@@ -124,7 +156,6 @@ async def post_filing(view: View, req: aiohttp_web.Request, settings: Settings, 
         "offset": meta.offset,
         "format": fmt,
     }
-    filing_id = predicted_filing_id(raw, fmt, accession)
     if filing_id:
         body["filing_id"] = filing_id
     log.info(

@@ -13,6 +13,7 @@ from streams.adapters.topics_admin import (
     is_retryable_broker_error,
     wait_for_broker,
 )
+from streams.config.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -43,7 +44,9 @@ async def test_waits_until_a_live_broker_is_listed(monkeypatch: pytest.MonkeyPat
         {"brokers": [{"node_id": 1}]},
     ]
 
-    async def fake_describe(bootstrap: str | list[str], deadline: float) -> dict[str, object]:
+    async def fake_describe(
+        bootstrap: str | list[str], deadline: float, settings: Settings | None
+    ) -> dict[str, object]:
         answer = answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -57,7 +60,9 @@ async def test_waits_until_a_live_broker_is_listed(monkeypatch: pytest.MonkeyPat
 async def test_gives_up_with_one_line_naming_the_bootstrap(monkeypatch: pytest.MonkeyPatch) -> None:
     attempts = 0
 
-    async def fake_describe(bootstrap: str | list[str], deadline: float) -> dict[str, object]:
+    async def fake_describe(
+        bootstrap: str | list[str], deadline: float, settings: Settings | None
+    ) -> dict[str, object]:
         nonlocal attempts
         attempts += 1
         raise KafkaConnectionError("refused")
@@ -69,7 +74,9 @@ async def test_gives_up_with_one_line_naming_the_bootstrap(monkeypatch: pytest.M
 
 
 async def test_an_unexpected_error_is_raised_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def fake_describe(bootstrap: str | list[str], deadline: float) -> dict[str, object]:
+    async def fake_describe(
+        bootstrap: str | list[str], deadline: float, settings: Settings | None
+    ) -> dict[str, object]:
         raise ValueError("a bug")
 
     monkeypatch.setattr(topics_admin, "_describe_live_cluster", fake_describe)

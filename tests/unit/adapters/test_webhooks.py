@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -17,7 +16,6 @@ from streams.adapters.webhooks import (
     WebhookAttemptError,
     WebhookDeadLetter,
     deliver,
-    deliver_all,
     is_retryable_webhook_error,
     sign,
     verify_signature,
@@ -176,21 +174,6 @@ async def test_unreachable_receiver_is_a_retryable_error() -> None:
         result = await deliver(session, sub, BODY, "a1", _settings())
     assert not result.ok and result.attempts == 4 and result.last_status is None
     assert "ClientConnectorError" in result.last_error
-
-
-async def test_deliver_all_applies_each_subscribers_filter(receiver_factory: Any) -> None:
-    """Only subscribers whose filter matches the alert receive it."""
-    wanted = await receiver_factory([])
-    other = await receiver_factory([])
-    subs = [
-        WebhookSubscriber(url=wanted.url, secret="s", ticker=("ACME",)),
-        WebhookSubscriber(url=other.url, secret="s", ticker=("XYZ",)),
-    ]
-    alert = {"alert_id": "a1", "ticker": "ACME", "rule": "large_sale", "severity": "high", "figures": {}}
-    async with aiohttp.ClientSession() as session:
-        results = await asyncio.wait_for(deliver_all(session, subs, alert, BODY, _settings()), 30)
-    assert [r.ok for r in results] == [True]
-    assert len(wanted.requests) == 1 and not other.requests
 
 
 def test_webhook_dead_letter_wire_form() -> None:

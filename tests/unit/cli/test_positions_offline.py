@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from streams.cli import main
 from synthetic import scenarios as sc
 from synthetic.render_xml import render_xml
+from tests.support.contracts import validate_all
 
 CFO_KEY = "0001234567|0001000002|common stock|D"
 
@@ -29,23 +30,42 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_offline_json_is_the_live_answer_for_the_replayed_files(tmp_path: Path) -> None:
     """Three insiders of ACME, by ticker; the CFO's holding is April's 10,500, not January's late 8,500."""
-    code, out, _ = run("--offline", "--issuer", "acme", "--json", str(_filings(tmp_path / "in")))
+    folder = _filings(tmp_path / "in")
+    code, out, _ = run("--offline", "--issuer", "acme", "--as-of", "2024-04-06", "--json", str(folder))
     assert code == 0
     body = orjson.loads(out)
-    assert (body["issuer"], body["count"]) == ("acme", 3)
-    assert [p["owner_name"] for p in body["positions"]] == ["Doe Jane A", "Roe Richard", "Poe Edgar"]
+    assert (body["issuer"], body["as_of"], body["count"]) == ("acme", "2024-04-06", 3)
+    validate_all("position", body["positions"])
+    names = [[o["name"] for o in p["holder"]["owners"]] for p in body["positions"]]
+    assert names == [["Doe Jane A"], ["Roe Richard"], ["Poe Edgar"]]
     cfo = next(p for p in body["positions"] if p["key"] == CFO_KEY)
     assert (cfo["shares"], cfo["as_of"], cfo["row_count"]) == ("10500", "2024-04-06", 2)
-    assert cfo["windows"]["90"]["disposed_shares"] == "6000"
+    flows = {f["days"]: f for f in cfo["flows"]}
+    assert flows[90]["disposed_shares"] == "6000"  # the late January sale is 87 days before
+    assert flows[30]["disposed_shares"] == "2000"
     assert "rows" not in cfo
+
+
+def test_as_of_moves_the_rolling_flows_and_a_bad_date_is_refused(tmp_path: Path) -> None:
+    folder = _filings(tmp_path / "in")
+    code, out, _ = run("--offline", "--issuer", "acme", "--as-of", "2024-12-31", "--json", str(folder))
+    cfo = next(p for p in orjson.loads(out)["positions"] if p["key"] == CFO_KEY)
+    assert code == 0 and {f["days"]: f["disposed_shares"] for f in cfo["flows"]} == {
+        30: "0",
+        90: "0",
+        365: "6000",
+    }
+    code, _, err = run("--offline", "--issuer", "acme", "--as-of", "April 6th", str(folder))
+    assert code == 2 and "as_of must be a date YYYY-MM-DD" in err
 
 
 def test_offline_filters_by_owner_and_prints_the_table(tmp_path: Path) -> None:
     folder = _filings(tmp_path / "in")
     code, out, _ = run("--offline", "--issuer", "1234567", "--owner", "1000002", str(folder))
     assert code == 0
-    header, *lines = out.splitlines()
-    assert header.split()[:3] == ["owner", "security", "own"]
+    reference, header, *lines = out.splitlines()
+    assert reference.startswith("flows as of ")
+    assert header.split()[:3] == ["holder", "security", "own"]
     assert len(lines) == 1 and lines[0].startswith("Roe Richard")
     assert "10,500" in lines[0]
     code, out, _ = run("--offline", "--issuer", "ZZZ", str(folder))

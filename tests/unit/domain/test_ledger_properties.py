@@ -23,7 +23,8 @@ from streams.domain.state import Position
 from synthetic.generator import generate
 from synthetic.universe import Universe
 
-SETTINGS = Settings(cluster_min_insiders=2)
+# Two-insider clusters of sellers and of buyers (issue 11: the batches' purchases trip the buying rules).
+SETTINGS = Settings(cluster_min_insiders=2, cluster_buy_min_insiders=2)
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -59,7 +60,37 @@ def test_the_generated_batches_raise_and_retract_alerts() -> None:
             retracted += sum(a.kind == "alert_retracted" for a in alerts)
             amended += pf.form_type.endswith("/A")
     assert {"large_sale", "large_fraction_sold", "cluster_selling"} <= rules
+    assert {"large_purchase", "cluster_buying", "first_purchase", "late_filing"} <= rules
     assert retracted and amended
+
+
+def test_the_generated_batches_amend_as_amendments_are_really_filed() -> None:
+    """Issue 10: the batches hold partial amendments, corrected dates, amendments naming their
+    original and continuation filings, so the permutation properties below cover each of them."""
+    kinds: set[str] = set()
+    for seed in range(16):
+        filings = batch(seed, 25)
+        originals = [pf for pf in filings if not pf.form_type.endswith("/A") and pf.events]
+        for pf in filings:
+            remarks = pf.remarks or ""
+            if "Filing 2 of 2" in remarks:
+                kinds.add("continuation")
+            if not pf.form_type.endswith("/A") or not pf.events:
+                continue
+            if any(o.filing_id in remarks for o in originals):
+                kinds.add("naming the original")
+            owners = {e.cik for e in pf.events[0].owners}
+            for o in originals:
+                if (
+                    o.filing_date != pf.date_of_original_submission
+                    or {e.cik for e in o.events[0].owners} != owners
+                ):
+                    continue
+                if o.period_of_report != pf.period_of_report:
+                    kinds.add("date corrected")
+                if {e.table for e in pf.events} < {e.table for e in o.events}:
+                    kinds.add("partial")
+    assert kinds == {"continuation", "naming the original", "date corrected", "partial"}
 
 
 @settings(max_examples=50, deadline=None)

@@ -7,12 +7,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from parsers import to_events
-from parsers.models import Filing, ReportingOwner
+from parsers.models import Filing, ReportingOwner, Row
 from streams.config.settings import Settings
+from streams.domain.keys import name_key
 from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import to_parsed
+from streams.domain.positions import reconcile
+from streams.domain.positions import windows as flows
 from streams.domain.records import Alert
-from streams.domain.state import Break
+from streams.domain.state import Break, Gap, StateRow
+from streams.domain.views import find_positions
 from synthetic import scenarios as sc
 
 
@@ -154,8 +158,9 @@ def test_late_filing_lands_in_its_own_window_and_does_not_move_current_shares() 
     cluster_cfo = sc.cluster_of_sales()[1]  # CFO sells 2,000 on 2024-04-06, leaving 10,500
     ledger, _ = apply(cluster_cfo, sc.late_filing())
     pk = next(k for k in ledger.s.positions if f"|{sc.CFO.cik}|" in k)
-    summary = ledger.s.positions[pk].summary
-    windows = {w.days: w for w in summary.windows}
+    position = ledger.s.positions[pk]
+    summary = position.summary
+    windows = {w.days: w for w in flows(position.rows, date(2024, 4, 6), derivative=False)}
     assert summary.shares == Decimal(10500)
     assert summary.last_transaction_date == date(2024, 4, 6)
     assert windows[30].disposed_shares == Decimal(2000)
@@ -212,13 +217,12 @@ def test_joint_filing_with_a_ceo_makes_the_cluster_senior() -> None:
     assert "Doe Jane A and Acme Capital Fund LP (10% owner/CEO)" in clusters[0].figures.cluster_members
 
 
-def test_amendment_superseding_a_holding_leaves_no_empty_position_in_any_order() -> None:
-    """A 4/A that drops a holding of the filings it amends removes that position, whatever came first.
+def test_amendment_of_one_of_two_same_day_filings_leaves_the_other_standing_in_any_order() -> None:
+    """A 4/A amends one filing, not every filing of its owner, period and date (issue 10).
 
     Two Form 4s of one owner and period, filed the same day (one of them a sale by a family trust),
-    then a 4/A naming that day: it supersedes both and restates only the direct sale. Applied in
-    order, the trust position loses its only row; applied amendment first, it is never created.
-    Both orders must end with the same positions: no empty trust position left behind.
+    then a 4/A naming that day that restates only the direct sale: it amends the direct filing, whose
+    row it restates, and the trust's sale stands. Both orders end with the same positions.
     """
     day, filed = date(2024, 10, 1), date(2024, 10, 3)
     trust_row = sc.sale_row("700", "50.00", "20000", day).model_copy(
@@ -240,7 +244,155 @@ def test_amendment_superseding_a_holding_leaves_no_empty_position_in_any_order()
     in_order, _ = apply(trust, direct, restated)
     amendment_first, _ = apply(restated, trust, direct)
     assert in_order.s.positions == amendment_first.s.positions
-    assert [p.ownership for p in in_order.s.positions.values()] == ["D"]
-    assert {
-        f.status for f in (in_order.s.filings[k] for k in ("0000950170-24-000981", "0000950170-24-000982"))
-    } == {"superseded"}
+    assert sorted(p.ownership for p in in_order.s.positions.values()) == ["D", "I:by family trust"]
+    for ledger in (in_order, amendment_first):
+        filings = ledger.s.filings
+        assert filings["0000950170-24-000982"].status == "superseded"
+        assert filings["0000950170-24-000981"].status == "active"
+        assert filings["0000950170-24-000983"].base == "0000950170-24-000982"
+
+
+# --- issue 9: holdings, holders and the bases of the figures -----------------------------------
+
+
+def _row(event: str, filing: str, day: date, code: str, ad: str, shares: str, following: str) -> StateRow:
+    return StateRow(
+        event_id=event,
+        filing_id=filing,
+        day=day,
+        order=f"{filing}|{event}",
+        is_holding=False,
+        code=code,
+        acquired_disposed=ad,
+        shares=Decimal(shares),
+        price=Decimal(10),
+        owned_following=Decimal(following),
+        value_owned_following=None,
+        plan=None,
+        table="non_derivative",
+        underlying_shares=None,
+    )
+
+
+def test_a_difference_under_a_share_is_rounding_not_a_break() -> None:
+    rows = [
+        _row("a", "f1", date(2024, 1, 2), "S", "D", "100", "900.4"),
+        _row("b", "f2", date(2024, 1, 9), "S", "D", "100", "800"),
+    ]
+    assert reconcile(rows, Decimal(1), 180) == ((), ())
+    assert reconcile(rows, Decimal("0.1"), 180)[0] == (Break("b", Decimal("800.4"), Decimal(800)),)
+
+
+def test_a_difference_across_a_coverage_gap_is_marked_as_a_gap_not_a_break() -> None:
+    """Two years with no filing seen: the holding moved for reasons we never saw."""
+    rows = [
+        _row("a", "f1", date(2021, 1, 4), "S", "D", "100", "900"),
+        _row("b", "f2", date(2023, 3, 1), "S", "D", "100", "500"),
+    ]
+    found, gaps = reconcile(rows, Decimal(1), 180)
+    assert found == ()
+    assert gaps == (Gap("b", date(2021, 1, 4), date(2023, 3, 1), Decimal(800), Decimal(500)),)
+
+
+def test_form5_lines_repeating_one_year_end_figure_are_one_holding() -> None:
+    """Three gifts over a year, each line showing the year-end 700: one step of -300 from 1,000."""
+    rows = [
+        _row("p", "f0", date(2023, 1, 5), "S", "D", "100", "1000"),
+        _row("a", "f5", date(2023, 3, 1), "G", "D", "100", "700"),
+        _row("b", "f5", date(2023, 6, 1), "G", "D", "100", "700"),
+        _row("c", "f5", date(2023, 9, 1), "G", "D", "100", "700"),
+    ]
+    assert reconcile(rows, Decimal(1), 365) == ((), ())
+
+
+def test_a_row_repeated_by_another_filing_is_counted_once_in_the_chain() -> None:
+    rows = [
+        _row("a", "xml", date(2024, 1, 2), "S", "D", "100", "900"),
+        _row("a2", "html", date(2024, 1, 2), "S", "D", "100", "900"),
+        _row("b", "next", date(2024, 1, 9), "S", "D", "100", "800"),
+    ]
+    assert reconcile(rows, Decimal(1), 180) == ((), ())
+
+
+def test_a_written_put_coded_s_in_table_ii_is_never_a_sale() -> None:
+    """2,000 put contracts written at $3.00 (Table II, S): no large_sale, no cluster sale, no fraction."""
+    day = date(2024, 9, 3)
+    put = Row(
+        table="derivative",
+        index=0,
+        is_holding=False,
+        security_title="Put Option (obligation to buy)",
+        conversion_or_exercise_price=Decimal("50.00"),
+        transaction_date=day,
+        transaction_form_type="4",
+        transaction_code="S",
+        equity_swap=False,
+        shares=Decimal(2000),
+        price_per_share=Decimal("3.00"),
+        acquired_disposed="D",
+        exercise_date=day,
+        expiration_date=date(2025, 1, 17),
+        underlying_security_title=sc.COMMON,
+        underlying_shares=Decimal(200000),
+        shares_owned_following=Decimal(2000),
+        direct_indirect="D",
+    )
+    ledger, alerts = apply(sc.filing(sc.CEO, [put], day, "0000950170-24-000990"))
+    assert alerts == [] and not ledger.s.sales
+    (position,) = ledger.s.positions.values()
+    assert position.summary.underlying_shares == Decimal(200000)
+
+
+def test_a_joint_filing_row_is_held_once_by_the_group_unless_a_footnote_names_its_owner() -> None:
+    """A fund and its manager file together: the fund's line is the group's, the manager's own RSUs his."""
+    day = date(2024, 9, 4)
+    fund_line = sc.sale_row("1000", "50.00", "9000", day).model_copy(
+        update={"direct_indirect": "I", "nature_of_ownership": "By fund"}
+    )
+    rsus = sc.sale_row("0", "0", "500", day, index=1, code="A", ad="A").model_copy(
+        update={"footnotes": {"direct_indirect": ("Restricted stock units granted to Mr. Poe.",)}}
+    )
+    joint = sc.filing(sc.DIRECTOR, [fund_line, rsus], day, "0000950170-24-000991")
+    fund = ReportingOwner(cik="0001000099", name="Acme Capital Fund, L.P.", address=sc.DIRECTOR.address)
+    joint = joint.model_copy(update={"owners": (sc.DIRECTOR, fund)})
+    ledger, _ = apply(joint)
+    held = {p.holder: p.summary.shares for p in ledger.s.positions.values()}
+    assert held == {"group:0001000003+0001000099": Decimal(9000), "0001000003": Decimal(500)}
+    served = find_positions(ledger.s.positions, "ACME", "1000003", date(2024, 9, 30))
+    assert sorted(p["holder"]["kind"] for p in served) == ["group", "owner"]  # his view lists his group
+
+
+def test_owner_names_without_a_cik_ignore_order_case_punctuation_and_initials() -> None:
+    assert name_key("Brin Sergey") == name_key("Sergey Brin") == name_key("BRIN, SERGEY M.")
+    assert name_key("Doe Jane A") == name_key("Jane Doe")
+    assert name_key("Doe Jane") != name_key("Doe John")
+
+
+def test_selling_converted_class_a_with_class_b_left_is_not_a_liquidation() -> None:
+    """10,000 Class B converted and sold as Class A the same day, 90,000 Class B left: 10% of the stake."""
+    day = date(2024, 9, 5)
+    conv = sc.sale_row("10000", "0", "10000", day, code="C", ad="A")
+    sale = sc.sale_row("10000", "100.00", "0", day, index=1)
+    class_b = Row(
+        table="derivative",
+        index=0,
+        is_holding=False,
+        security_title="Class B Common Stock",
+        conversion_or_exercise_price=Decimal(0),
+        transaction_date=day,
+        transaction_form_type="4",
+        transaction_code="C",
+        equity_swap=False,
+        shares=Decimal(10000),
+        price_per_share=Decimal(0),
+        acquired_disposed="D",
+        underlying_security_title=sc.COMMON,
+        underlying_shares=Decimal(10000),
+        shares_owned_following=Decimal(90000),
+        direct_indirect="D",
+    )
+    _, alerts = apply(sc.filing(sc.DIRECTOR, [conv, sale, class_b], day, "0000950170-24-000992"))
+    assert [a.rule for a in alerts] == ["large_sale"]
+    _, alone = apply(sc.filing(sc.DIRECTOR, [conv, sale], day, "0000950170-24-000993"))
+    liquidation = next(a for a in alone if a.rule == "liquidation")  # with no Class B shown, it is one
+    assert liquidation.figures.holding_before == Decimal(10000)

@@ -19,11 +19,12 @@ from streams.domain.state import (
     Break,
     DaySales,
     FilingMeta,
+    Gap,
     Position,
+    PositionOwner,
     Sale,
     StateRow,
     Summary,
-    Window,
 )
 from synthetic import scenarios as sc
 from synthetic.generator import generate
@@ -73,27 +74,50 @@ def test_decimals_keep_their_exact_digits_and_exponent() -> None:
         owned_following=Decimal("0.000"),
         value_owned_following=Decimal("12.3400"),
         plan=None,
+        table="derivative",
+        underlying_shares=Decimal("2.50E+2"),
     )
     summary = Summary(
         shares=Decimal("0.000"),
         value_owned=None,
+        underlying_shares=Decimal("-2E+1"),
         as_of=None,
         last_transaction_date=date(2024, 2, 29),
-        windows=(Window(30, *(Decimal(x) for x in ("1.50", "0", "-2E+1", "3.000", "0.1"))),),
         breaks=(Break("e", Decimal("800"), Decimal("7E+2")),),
+        gaps=(Gap("e", date(2020, 1, 1), date(2024, 2, 29), Decimal("1.50"), Decimal("3.000")),),
         row_count=1,
     )
-    position = Position("k", "i", "0000000001", None, None, "o", "O", "s", "D", (row,), summary)
+    owners = (PositionOwner("name:doe jane", None, "Doe Jane A"),)
+    position = Position(
+        "k",
+        "i",
+        "0000000001",
+        None,
+        None,
+        "o",
+        owners,
+        "s",
+        "S",
+        "derivative",
+        "D",
+        "D",
+        None,
+        None,
+        (row,),
+        summary,
+    )
     back = Position.from_wire(position.to_wire())
     assert back == position
     got = back.rows[0]
     for value, text in zip(
-        (got.shares, got.price, got.owned_following, got.value_owned_following),
-        ("1E+3", "-0", "0.000", "12.3400"),
+        (got.shares, got.price, got.owned_following, got.value_owned_following, got.underlying_shares),
+        ("1E+3", "-0", "0.000", "12.3400", "2.50E+2"),
         strict=True,
     ):
         assert value is not None and value.as_tuple() == Decimal(text).as_tuple()
-    assert back.summary.windows[0].net_shares.as_tuple() == Decimal("-2E+1").as_tuple()
+    assert back.summary.underlying_shares is not None
+    assert back.summary.underlying_shares.as_tuple() == Decimal("-2E+1").as_tuple()
+    assert back.summary.gaps[0].reported.as_tuple() == Decimal("3.000").as_tuple()
 
 
 def test_sales_keep_every_role_of_a_joint_filing() -> None:

@@ -14,6 +14,7 @@ from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import to_parsed
 from streams.domain.views import find_positions, public_position, state_stats
 from synthetic import scenarios as sc
+from tests.support.contracts import validate
 
 DIRECTOR_KEY = "0001234567|0001000003|common stock|D"
 
@@ -33,37 +34,70 @@ def _director_sales() -> tuple[Filing, Filing]:
     )
 
 
-def test_a_position_is_served_as_exact_strings_without_its_rows() -> None:
-    """The JSON shape users and the integration tests compare: decimals as strings, dates ISO, no rows."""
+def test_a_position_is_served_as_a_position_record_without_its_rows() -> None:
+    """The JSON shape users and the integration tests compare: form4.position/1, exact strings, no rows."""
     stores = _stores(*_director_sales())
-    served = orjson.loads(orjson.dumps(public_position(DIRECTOR_KEY, stores.positions[DIRECTOR_KEY])))
-    window = {
-        "acquired_shares": "0",
-        "disposed_shares": "200",
-        "net_shares": "-200",
-        "bought_value_usd": "0",
-        "sold_value_usd": "2000.00",
-    }
+    served = orjson.loads(
+        orjson.dumps(public_position(DIRECTOR_KEY, stores.positions[DIRECTOR_KEY], date(2024, 8, 31)))
+    )
+    validate("position", served)
+
+    def flow(days: int, start: str, disposed: str, sold: str) -> dict[str, Any]:
+        net = f"-{disposed}" if disposed != "0" else "0"
+        return {
+            "days": days,
+            "start": start,
+            "end": "2024-08-31",
+            "acquired_shares": "0",
+            "disposed_shares": disposed,
+            "net_shares": net,
+            "bought_value_usd": "0",
+            "sold_value_usd": sold,
+            "net_underlying_shares": None,
+        }
+
     assert served == {
+        "schema": "form4.position/1",
         "key": DIRECTOR_KEY,
-        "issuer": "0001234567",
-        "issuer_cik": "0001234567",
-        "issuer_name": "Acme Widgets, Inc.",
-        "ticker": "ACME",
-        "owner": "0001000003",
-        "owner_name": "Poe Edgar",
+        "issuer": {"cik": "0001234567", "ticker": "ACME", "name": "Acme Widgets, Inc."},
+        "holder": {
+            "kind": "owner",
+            "key": "0001000003",
+            "owners": [{"cik": "0001000003", "name": "Poe Edgar"}],
+        },
+        "security_title": "Common Stock",
         "security": "common stock",
-        "ownership": "D",
+        "table": "non_derivative",
+        "direct_indirect": "D",
+        "nature_of_ownership": None,
+        "vehicle": None,
         "shares": "700",
         "value_owned": None,
+        "underlying_shares": None,
         "as_of": "2024-08-08",
         "last_transaction_date": "2024-08-08",
-        "windows": {"30": window, "90": window, "365": window},
+        "flows_as_of": "2024-08-31",
+        # 2024-08-01 is 31 days before the reference day: out of the 30-day window, in the others.
+        "flows": [
+            flow(30, "2024-08-02", "100", "1000.00"),
+            flow(90, "2024-06-03", "200", "2000.00"),
+            flow(365, "2023-09-02", "200", "2000.00"),  # 2024 is a leap year,
+        ],
+        "last_event_id": "0000950170-24-000902/non_derivative/0",
         "breaks": [
             {"event_id": "0000950170-24-000902/non_derivative/0", "expected": "800", "reported": "700"}
         ],
+        "gaps": [],
         "row_count": 2,
     }
+
+
+def test_flows_end_on_the_reference_day_not_on_the_last_trade() -> None:
+    """Read a year later, the same position has sold nothing in any window."""
+    stores = _stores(*_director_sales())
+    later = public_position(DIRECTOR_KEY, stores.positions[DIRECTOR_KEY], date(2025, 9, 1))
+    assert later["flows_as_of"] == "2025-09-01"
+    assert [f["disposed_shares"] for f in later["flows"]] == ["0", "0", "0"]
 
 
 def keys(found: list[dict[str, Any]]) -> list[str]:

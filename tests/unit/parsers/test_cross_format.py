@@ -66,6 +66,13 @@ NOT_COMPARED: frozenset[str] = frozenset(
         "filed_at",
         "derived_fields",
         "transaction_form_type",
+        # Issue 11: from the filing date, which only a submission's header carries (and from the form
+        # type a rendering may not show).
+        "filing_date",
+        "late",
+        "filing_lag_business_days",
+        "filing_due_date",
+        "plan_cooling_off_breach",
     }  # fmt: skip
 )
 

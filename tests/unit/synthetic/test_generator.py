@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 
@@ -136,7 +136,8 @@ def _following(f: Filing, row: Row) -> Decimal | None:
 def test_owned_following_chain_is_consistent() -> None:
     """Per owner group, security and holding: prior +/- transaction == reported following.
 
-    An amendment replaces the group's previous filing: the chain restarts from before it.
+    An amendment replaces the group's previous filing: the chain restarts from before it, in the
+    tables it restates (a partial amendment leaves the other table's lines standing).
     """
     state: dict[tuple[object, ...], Decimal] = {}
     before: dict[tuple[str, ...], dict[tuple[object, ...], Decimal]] = {}
@@ -145,9 +146,11 @@ def test_owned_following_chain_is_consistent() -> None:
         group = tuple(o.cik or "" for o in f.owners)
         mine = {k: v for k, v in state.items() if k[1] == group}
         if f.form_type == "4/A":
+            restated = {r.table for r in f.rows}
             for k in mine:
-                del state[k]
-            state.update(before[group])
+                if k[2] in restated:
+                    del state[k]
+            state.update({k: v for k, v in before[group].items() if k[2] in restated})
         else:
             before[group] = mine
         for r in f.rows:
@@ -175,23 +178,37 @@ def test_owned_following_chain_is_consistent() -> None:
 
 
 def test_amendment_restates_an_earlier_filing_of_the_same_owners() -> None:
+    """Each 4/A restates a Form 4 of its owners filed on the date it names, as amendments are really
+    filed (issue 10): all of it, one table of it, or all of it with corrected transaction dates; some
+    name the original's accession number. Some Forms 4 come in two parts filed together."""
     filings = stream()
-    originals = {
-        (f.issuer.cik, tuple(o.cik for o in f.owners), f.period_of_report, f.filing_date): f
-        for f in filings
-        if f.form_type == "4"
-    }
-    amendments = [f for f in filings if f.form_type == "4/A"]
-    assert amendments
-    for a in amendments:
-        key = (
-            a.issuer.cik,
-            tuple(o.cik for o in a.owners),
-            a.period_of_report,
-            a.date_of_original_submission,
-        )
-        original = originals[key]
-        assert a.rows != original.rows and len(a.rows) == len(original.rows)
+    originals: dict[tuple[object, ...], list[Filing]] = {}
+    kinds: Counter[str] = Counter()
+    for a in filings:
+        key = (a.issuer.cik, tuple(o.cik for o in a.owners))
+        if a.form_type == "4":
+            originals.setdefault((*key, a.filing_date), []).append(a)
+        if a.form_type != "4/A":
+            continue
+        # The group's latest Form 4 filed on the date the amendment names, or the one it names.
+        candidates = originals[(*key, a.date_of_original_submission)]
+        named = [o for o in candidates if o.accession_number and o.accession_number in (a.remarks or "")]
+        original = named[0] if named else candidates[-1]
+        assert a.rows != original.rows
+        if {r.table for r in a.rows} < {r.table for r in original.rows}:
+            kinds["partial"] += 1
+            assert len(a.rows) < len(original.rows)
+        elif a.period_of_report != original.period_of_report:
+            kinds["date corrected"] += 1
+            assert original.period_of_report is not None
+            assert a.period_of_report == original.period_of_report - timedelta(days=1)
+        else:
+            kinds["complete"] += 1
+            assert len(a.rows) == len(original.rows)
+        kinds["naming the original"] += bool(named)
+    parts = Counter(f.remarks.split("Filing ")[-1] for f in filings if f.remarks and "Filing " in f.remarks)
+    assert min(kinds[k] for k in ("partial", "date corrected", "complete", "naming the original")) > 0, kinds
+    assert parts["1 of 2"] == parts["2 of 2"] > 0
 
 
 @pytest.mark.parametrize("n", [0, 1, 7])

@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from parsers import parse
+from parsers.identity import copy_rank
 from streams.domain.records import DeadLetter
 from streams.worker.agents.parse import ParseFilings
 from streams.worker.metrics import metrics_in
@@ -17,6 +18,13 @@ from tests.support.sales import ceo_sale_xml
 from tests.unit.worker.fakes import FIXTURES, AckFailed, RecordingSender, message, settle, unit_settings
 
 RICH = (FIXTURES / "form4_rich.xml").read_bytes()
+
+
+def markers(raw: bytes, offset: int) -> dict[str, Any]:
+    """What the seen table holds once ``raw`` was parsed at ``offset``: its id and its best copy."""
+    filing = parse(raw)
+    rank = copy_rank(filing.accession_number, filing.issuer.cik)
+    return {filing.filing_id: offset, f"fingerprint:{filing.fingerprint}": [filing.filing_id, rank]}
 
 
 def step(
@@ -46,7 +54,7 @@ async def test_a_filing_becomes_events_then_its_parsed_record_keyed_by_issuer(
     assert {e.key for e in events} == {parsed[0].key} == {record["issuer_key"].encode()}
     assert [e.json()["event_id"] for e in events] == [e["event_id"] for e in record["events"]]
     assert record["source_timestamp_ms"] == 1_700_000_000_000
-    assert s.seen == {parse(RICH).filing_id: 41}
+    assert s.seen == markers(RICH, 41)
     assert registry.get_sample_value("form4_filings_parsed_total", {"format": "xml"}) == 1
     assert registry.get_sample_value("form4_events_emitted_total") == len(events)
 
@@ -62,7 +70,7 @@ async def test_the_seen_marker_is_written_only_after_every_ack_resolved(registry
         sender.resolve(index)
         await settle()
     await task
-    assert s.seen == {parse(RICH).filing_id: 7}
+    assert s.seen == markers(RICH, 7)
 
 
 async def test_a_failed_ack_leaves_no_marker_and_a_redelivery_sends_the_same_events(
@@ -78,7 +86,7 @@ async def test_a_failed_ack_leaves_no_marker_and_a_redelivery_sends_the_same_eve
     retry = RecordingSender()
     await step(retry, registry, seen).handle_raw(RICH, message(RICH))
     assert [s.value for s in retry.sent] == [s.value for s in failing.sent]
-    assert list(seen) == [parse(RICH).filing_id]
+    assert seen == markers(RICH, 7)
 
 
 async def test_a_filing_already_seen_sends_nothing_and_counts_a_duplicate(

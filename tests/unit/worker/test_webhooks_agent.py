@@ -1,4 +1,5 @@
-"""deliver_webhooks' handler in process, with a local receiver: delivered, or dead-lettered per subscriber."""
+"""deliver_webhooks' handler in process, with a local receiver: per subscriber, delivered, filtered out or
+dead-lettered."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from streams.domain.records import WebhookDeadLetter
 from streams.worker.agents.webhooks import DeliverWebhooks
 from tests.support.hook_server import start_hook_server
 from tests.support.sales import ceo_sale_xml
-from tests.unit.worker.fakes import AckFailed, RecordingSender, message, unit_settings
+from tests.unit.worker.fakes import AckFailed, RecordingSender, unit_settings
 
 
 def sale_alert() -> bytes:
@@ -58,12 +59,21 @@ async def serve() -> AsyncIterator[Any]:
         await runner.cleanup()
 
 
-def step(sender: RecordingSender, *urls: str) -> DeliverWebhooks:
-    hooks = tuple(WebhookSubscriber(url=u, secret="s3cret", name=f"hook{i}") for i, u in enumerate(urls))
+def step(sender: RecordingSender, *urls: str, ticker: tuple[str, ...] = ()) -> DeliverWebhooks:
+    hooks = tuple(
+        WebhookSubscriber(url=u, secret="s3cret", name=f"hook{i}", ticker=ticker) for i, u in enumerate(urls)
+    )
     settings = unit_settings(
         webhooks=hooks, webhook_max_attempts=2, webhook_backoff_seconds=0, webhook_timeout_seconds=5
     )
     return DeliverWebhooks(settings=settings, send=sender)
+
+
+async def handle_all(s: DeliverWebhooks, raw: bytes, key: bytes | None = None) -> None:
+    """What the subscribers' feeds do with one alert record: each subscriber on its own."""
+    async with aiohttp.ClientSession() as session:
+        for sub in s.settings.webhooks:
+            await s.handle_alert(session, sub, raw, key, "t.alerts[0]@7")
 
 
 def deliveries(label: str, outcome: str) -> float:
@@ -79,8 +89,7 @@ async def test_a_subscriber_that_never_accepts_gets_a_dead_letter_the_other_the_
     sender = RecordingSender()
     s = step(sender, await serve(dead), await serve(alive))
     before = deliveries("hook0", "dead_lettered"), deliveries("hook1", "delivered")
-    async with aiohttp.ClientSession() as session:
-        await s.handle_alert(session, ALERT, message(ALERT, topic="t.alerts", key=b"0001234567"))
+    await handle_all(s, ALERT, key=b"0001234567")
 
     alert_id = orjson.loads(ALERT)["alert_id"]
     assert dead.event_ids == [alert_id, alert_id]  # webhook_max_attempts
@@ -100,25 +109,30 @@ async def test_a_subscriber_that_never_accepts_gets_a_dead_letter_the_other_the_
 async def test_an_unacknowledged_dead_letter_fails_the_message(serve: Any) -> None:
     """The offset must not be committed before Kafka has the dead letter: the handler raises (crash.py)."""
     s = step(RecordingSender(acks="fail"), await serve(Receiver(410)))
-    async with aiohttp.ClientSession() as session:
-        with pytest.raises(AckFailed):
-            await s.handle_alert(session, ALERT, message(ALERT))
+    with pytest.raises(AckFailed):
+        await handle_all(s, ALERT)
 
 
 async def test_an_accepted_alert_sends_nothing(serve: Any) -> None:
     receiver = Receiver(204)
     sender = RecordingSender()
     s = step(sender, await serve(receiver))
-    async with aiohttp.ClientSession() as session:
-        await s.handle_alert(session, ALERT, message(ALERT))
+    await handle_all(s, ALERT)
     assert len(receiver.event_ids) == 1 and sender.sent == []
+
+
+async def test_an_alert_outside_a_subscribers_filter_is_finished_without_a_post(serve: Any) -> None:
+    receiver = Receiver(500)
+    sender = RecordingSender()
+    s = step(sender, await serve(receiver), ticker=("NOPE",))
+    await handle_all(s, ALERT)
+    assert receiver.event_ids == [] and sender.sent == []
 
 
 async def test_a_record_that_is_not_an_alert_is_skipped_without_a_post(serve: Any) -> None:
     receiver = Receiver(200)
     sender = RecordingSender()
     s = step(sender, await serve(receiver))
-    async with aiohttp.ClientSession() as session:
-        for raw in (b"not json", b'{"no_alert_id": 1}', b"[1, 2]"):
-            await s.handle_alert(session, raw, message(raw))
+    for raw in (b"not json", b'{"no_alert_id": 1}', b"[1, 2]"):
+        await handle_all(s, raw)
     assert receiver.event_ids == [] and sender.sent == []

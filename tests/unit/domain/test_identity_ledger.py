@@ -1,0 +1,111 @@
+"""One filing, applied once (issue 9): copies of a filing in other formats, in any order and any number
+of times, leave the state that its best copy alone leaves.
+
+The copies are real renderings of synthetic filings (``synthetic.render_*``) read back by the real
+parsers: a complete submission (accession number and CIKs), a bare XML (CIKs, no accession number),
+EDGAR's HTML page (the same) and a text rendering (neither: keyed by ticker and names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import cache
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parsers import parse, to_events
+from streams.config.settings import Settings
+from streams.domain.ledger import Ledger, Stores
+from streams.domain.parsed import to_parsed
+from streams.domain.records import ParsedFiling
+from streams.domain.state import Position
+from synthetic.generator import generate
+from synthetic.render_html import render_html
+from synthetic.render_submission import render_submission
+from synthetic.render_text import render_text
+from synthetic.render_xml import render_xml
+from synthetic.universe import Universe
+
+SETTINGS = Settings(cluster_min_insiders=2)
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
+COPIES = (render_xml, render_html, render_text)
+
+
+def _parsed(raw: bytes) -> ParsedFiling:
+    filing = parse(raw)
+    return to_parsed(filing, to_events(filing))
+
+
+@cache
+def batch(seed: int, n: int) -> tuple[tuple[ParsedFiling, tuple[ParsedFiling, ...]], ...]:
+    """Each filing as its submission, with its copies in the other formats."""
+    filings = generate(seed, n, universe=Universe(seed, n_issuers=1), per_day=3, amendment_rate=0.15)
+    return tuple((_parsed(render_submission(f)), tuple(_parsed(r(f)) for r in COPIES)) for f in filings)
+
+
+def outcome(filings: Iterable[ParsedFiling]) -> tuple[dict[str, Position], set[str]]:
+    ledger = Ledger(Stores(), SETTINGS)
+    for pf in filings:
+        ledger.apply_now(pf, NOW)
+    return dict(ledger.s.positions), {aid for aid, a in ledger.s.alerts.items() if a.active}
+
+
+@cache
+def submissions_only(seed: int, n: int) -> tuple[dict[str, Position], set[str]]:
+    return outcome(best for best, _ in batch(seed, n))
+
+
+def test_the_copies_are_copies() -> None:
+    """The premise: the copies have no accession number, the text one no CIK, and one fingerprint."""
+    for best, copies in batch(3, 6):
+        assert best.filing_id == best.events[0].accession_number
+        assert all(c.fingerprint == best.fingerprint and c.filing_id.startswith("sha256-") for c in copies)
+        assert copies[2].events[0].issuer.cik == ""
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 12), data=st.data())
+def test_copies_in_other_formats_in_any_order_change_nothing(seed: int, n: int, data: st.DataObject) -> None:
+    """Submissions plus any copies, shuffled and some twice: the positions and standing alerts of the
+    submissions alone (no share counted twice, no alert of a copy left standing)."""
+    pairs = batch(seed, n)
+    extra = [c for _, copies in pairs for c in copies]
+    chosen = data.draw(st.lists(st.sampled_from(extra), max_size=2 * len(extra)), label="copies")
+    arrivals = data.draw(st.permutations([*(best for best, _ in pairs), *chosen]), label="arrival order")
+    assert outcome(arrivals) == submissions_only(seed, n)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 10), data=st.data())
+def test_without_the_submission_the_best_copy_wins_whatever_the_order(
+    seed: int, n: int, data: st.DataObject
+) -> None:
+    """Text renderings and bare XML only: the XML (with CIKs) stands, whichever came first."""
+    pairs = batch(seed, n)
+    xml_only = outcome(copies[0] for _, copies in pairs)
+    mixed = [c for _, copies in pairs for c in (copies[0], copies[2])]
+    assert outcome(data.draw(st.permutations(mixed), label="arrival order")) == xml_only
+
+
+def test_a_worse_copy_after_the_best_is_a_duplicate_and_a_better_one_replaces_it() -> None:
+    (best, (xml, html, text)), *_ = batch(5, 3)
+    ledger = Ledger(Stores(), SETTINGS)
+    first = ledger.apply_now(text, NOW)
+    assert not first.duplicate and ledger.s.aliases == {text.fingerprint: text.filing_id}
+    ticker_keyed = set(ledger.s.positions)
+    assert ticker_keyed
+
+    upgraded = ledger.apply_now(xml, NOW)
+    assert not upgraded.duplicate
+    assert not ticker_keyed & set(ledger.s.positions), "the text copy's positions are taken back"
+    assert ledger.apply_now(html, NOW).duplicate, "HTML is no better than XML"
+
+    ledger.apply_now(best, NOW)
+    assert ledger.s.aliases == {best.fingerprint: best.filing_id}
+    assert ledger.s.filings[best.filing_id].status != "superseded"
+    rows = [r.event_id for p in ledger.s.positions.values() for r in p.rows]
+    assert rows and all(r.startswith(best.filing_id + "/") for r in rows)
+    for copy in (text, xml, html, best):
+        assert ledger.apply_now(copy, NOW).duplicate
