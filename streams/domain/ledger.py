@@ -122,11 +122,6 @@ def _lower(severity: Severity) -> Severity:
     return SEVERITIES[max(SEVERITIES.index(severity) - 1, 0)]
 
 
-def active_members(members: Mapping[str, GroupMember]) -> set[str]:
-    """The filings of an amendment group: each counts with its rows that stand (``FilingMeta.live``)."""
-    return set(members)
-
-
 def _sales_key(issuer: str, day: date, purchase: bool = False) -> str:
     # Open-market purchases share the store under their own keys (issue 11: cluster_buying).
     return f"{issuer}|P|{day.isoformat()}" if purchase else f"{issuer}|{day.isoformat()}"
@@ -816,4 +811,4 @@ class Ledger:
         )
 
 
-__all__ = ["Ledger", "Outcome", "Stores", "active_members", "issuer_key"]
+__all__ = ["Ledger", "Outcome", "Stores", "issuer_key"]

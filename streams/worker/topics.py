@@ -5,6 +5,7 @@ records are decoded in the agents with pydantic, never by Faust (pydantic models
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -47,12 +48,31 @@ class Topics:
         )
 
     def send(self, topic: str, key: bytes | None, value: bytes) -> Awaitable[Awaitable[Any]]:
-        """The worker's :class:`Send`: Faust's ``topic.send``, which returns the acknowledgement future."""
+        """The worker's :class:`Send`: Faust's ``topic.send``, which returns the acknowledgement future.
+
+        Every record carries Kafka headers naming its contract, so a consumer can route or skip records
+        without parsing them: ``schema`` (e.g. ``form4.alert/1``) and ``content-type``.
+        """
         for candidate in self.all():
             if candidate.get_topic_name() == topic:
-                return candidate.send(key=key, value=value)
+                return candidate.send(key=key, value=value, headers=record_headers(value))
         # Only our own topic names come from Settings; anything else is a wiring bug.
         raise KeyError(f"not a topic of this worker: {topic!r}")
+
+
+_SCHEMA_FIELD = re.compile(rb'^\{"schema":"([a-z0-9_.]+/\d+)"')
+
+
+def record_headers(value: bytes) -> list[tuple[str, bytes]]:
+    """Kafka headers of one of our JSON records: its contract (the leading ``schema`` field) and type.
+
+    Anything else (a raw filing sent on by ``POST /filings``: XML, SGML, HTML or text) gets none rather
+    than a wrong content type.
+    """
+    found = _SCHEMA_FIELD.match(value)
+    if not found:
+        return []
+    return [("schema", found.group(1)), ("content-type", b"application/json")]
 
 
 def create_topics(app: faust.App, settings: Settings) -> Topics:
@@ -78,4 +98,4 @@ def create_topics(app: faust.App, settings: Settings) -> Topics:
     )
 
 
-__all__ = ["Send", "Topics", "create_topics"]
+__all__ = ["Send", "Topics", "create_topics", "record_headers"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from streams.adapters.consume import read_all
 from tests.support.contracts import validate_all
 from tests.support.worker import WorkerProcess
 
@@ -36,6 +37,10 @@ async def test_raw_filing_becomes_events_and_restart_resumes_from_committed_offs
     assert all(e["schema"] == "form4.transaction/1" for e in events)
     validate_all("transaction", events)
     first_ids = {e["event_id"] for e in events}
+    # Consumers can route on Kafka headers without parsing the value.
+    for record in await read_all(worker.settings, worker.settings.topic_transactions):
+        headers = dict(record.headers)
+        assert headers == {"schema": b"form4.transaction/1", "content-type": b"application/json"}
 
     worker.stop()
     second = (FIXTURES / "form4_joint_namespaced.xml").read_bytes()

@@ -102,13 +102,31 @@ def resolve(name: str) -> Contract:
     raise KeyError(f"unknown schema {name!r}; one of: {', '.join(CONTRACTS)}")
 
 
+def _open_to_additions(node: Any) -> Any:
+    """Every object schema with ``additionalProperties: true``.
+
+    Within a version fields are only ever added, so a consumer validating with the published schema must
+    accept a field it does not know yet. The models stay strict inside (``extra="forbid"``): it is only the
+    published promise to consumers that is open.
+    """
+    if isinstance(node, dict):
+        out = {k: _open_to_additions(v) for k, v in node.items()}
+        if out.get("additionalProperties") is False:
+            out["additionalProperties"] = True
+        return out
+    if isinstance(node, list):
+        return [_open_to_additions(v) for v in node]
+    return node
+
+
 def generate(name: str) -> dict[str, Any]:
     """A fresh JSON Schema (Draft 2020-12) of the contract ``name``."""
     contract = resolve(name)
     body = contract.model.model_json_schema(by_alias=True, mode="serialization", schema_generator=_WireSchema)
     head = {"$schema": DRAFT, "$id": contract.schema_id, "title": contract.wire_id}
     body.pop("title", None)
-    return head | body
+    opened: dict[str, Any] = _open_to_additions(head | body)
+    return opened
 
 
 def render(name: str) -> str:

@@ -108,3 +108,16 @@ def test_schema_command_prints_the_committed_file() -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["title"] == "form4.dead_letter/1"
     assert runner.invoke(main, ["schema", "nope"]).exit_code == 2
+
+
+def test_published_schemas_accept_added_fields_while_the_models_stay_strict() -> None:
+    """Fields are only added within a version: a consumer validating with today's schema accepts a record
+    from a later release with a field it does not know; inside, the model still refuses unknown fields."""
+    events = to_events(parse((FIXTURES / "form4_rich.xml").read_bytes()))
+    record = orjson.loads(events[0].to_json())
+    later = record | {"a_field_added_later": 1, "issuer": record["issuer"] | {"lei": "X"}}
+    validate("transaction", later)
+    with pytest.raises(ValueError, match="a_field_added_later"):
+        type(events[0]).model_validate(later)
+    for name in CONTRACTS:
+        assert '"additionalProperties": false' not in render(name), name

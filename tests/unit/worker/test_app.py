@@ -104,10 +104,14 @@ async def test_the_parse_agent_runs_its_handler_on_each_event(monkeypatch: pytes
     app.finalize()
     app.flow_control.resume()
     sent: list[tuple[str, bytes | None]] = []
+    headers_seen: list[dict[str, bytes]] = []
 
     def recorder(name: str) -> Any:
-        async def send(key: bytes | None, value: bytes) -> asyncio.Future[None]:
+        async def send(
+            key: bytes | None, value: bytes, headers: list[tuple[str, bytes]] | None = None
+        ) -> asyncio.Future[None]:
             sent.append((name, key))
+            headers_seen.append(dict(headers or []))
             ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             ack.set_result(None)
             return ack
@@ -123,5 +127,6 @@ async def test_the_parse_agent_runs_its_handler_on_each_event(monkeypatch: pytes
         await agent.put(raw, key=b"acc")
     s = worker.settings
     assert sent and {t for t, _ in sent} == {s.topic_transactions, s.topic_parsed}
+    assert {h["schema"] for h in headers_seen} == {b"form4.transaction/1", b"form4.parsed_filing/1"}
     # The filing's id and its content fingerprint (one filing in any format is parsed once).
     assert len(list(worker.tables.seen.keys())) == 2

@@ -1,4 +1,4 @@
-"""tests/support/worker.py hands the worker subprocess every setting, not a hand-picked few."""
+"""Settings.to_env() hands a subprocess (the test worker, the demo's) every setting, not a hand-picked few."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from streams.config.settings import Settings
 from streams.config.subscribers import WebhookSubscriber
-from tests.support.worker import WorkerProcess, settings_env
+from tests.support.worker import WorkerProcess
 
 
 def test_every_field_survives_the_trip_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,7 +33,7 @@ def test_every_field_survives_the_trip_through_the_environment(monkeypatch: pyte
         kafka_sasl_username="alice",
         kafka_sasl_password="pw",
     )
-    env = settings_env(original)
+    env = original.to_env()
     # Every field that has a value is passed; an unset optional one (None) is left out, to stay unset.
     assert set(env) == {f"FORM4_{name.upper()}" for name, value in original if value is not None}
     for name in list(Settings.model_fields):
@@ -46,7 +46,7 @@ def test_every_field_survives_the_trip_through_the_environment(monkeypatch: pyte
 
 def test_unset_optional_fields_stay_unset_and_each_worker_has_its_own_data_dir(tmp_path: Path) -> None:
     settings = Settings(kafka_libs_dir=None, http_token=None, data_dir=tmp_path)
-    assert "FORM4_HTTP_TOKEN" not in settings_env(settings)
+    assert "FORM4_HTTP_TOKEN" not in settings.to_env()
     other = WorkerProcess(settings=settings, data_dir=tmp_path / "w1")
     assert other.env["FORM4_DATA_DIR"] == str(tmp_path / "w1")
     assert other.env["FORM4_CLUSTER_MIN_INSIDERS"] == str(settings.cluster_min_insiders)
