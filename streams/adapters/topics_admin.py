@@ -18,6 +18,11 @@ class TopicAdminError(RuntimeError):
     """The broker cannot be reached or refused to create a topic; the message is one line."""
 
 
+class TopicRefused(TopicAdminError):
+    """The broker answered but would not create a topic (replication factor, policy): a configuration
+    problem, unlike a broker that cannot be reached."""
+
+
 class BrokerNotReady(Exception):
     """The cluster answered but lists no live broker yet (a KRaft node not yet unfenced)."""
 
@@ -125,7 +130,7 @@ async def ensure_topics(
                 created.append(topic)
             elif for_code(code) is not TopicAlreadyExistsError:
                 message = entry[2] if len(entry) > 2 and entry[2] else for_code(code).__name__
-                raise TopicAdminError(f"creating topic {topic!r} failed: {message}")
+                raise TopicRefused(f"creating topic {topic!r} failed: {message}")
         return created
     finally:
         await admin.close()
@@ -146,6 +151,7 @@ async def list_topics(settings: Settings | None = None, *, internal: bool = Fals
 __all__ = [
     "BrokerNotReady",
     "TopicAdminError",
+    "TopicRefused",
     "ensure_topics",
     "is_retryable_broker_error",
     "list_topics",

@@ -58,21 +58,24 @@ def _span(first: object, last: object) -> str:
     return a or b if not (a and b) or a == b else f"{a}..{b}"
 
 
+def _date_span(dates: object) -> str:
+    """``first..last`` of a list of ISO dates (one date when they are all the same), ``-`` when empty."""
+    days = sorted({str(d)[:10] for d in dates or [] if d}) if isinstance(dates, list | tuple) else []
+    return _span(days[0], days[-1]) if days else "-"
+
+
 def alert_dates(alert: Mapping[str, Any]) -> tuple[str, str]:
     """(trade dates, filing dates) of an alert as short text, ``-`` when the record does not say.
 
-    Trade dates: the cluster window (``figures.window_start``..``window_end``), or the first and last
-    trade dates of the sales (``figures.first_trade_date``/``last_trade_date``); filing dates:
-    ``filing_dates``. The last two are the names proposed for ``form4.alert/1`` additions; records
-    without them show ``-``.
+    Trade dates: a cluster's window (``figures.window_start``..``window_end``), else the first..last of
+    the alert's ``transaction_dates``; filing dates: the first..last of its ``filing_dates`` (one date
+    when there is one). Records from producers before those fields show ``-``.
     """
     figures: Mapping[str, Any] = alert.get("figures") or {}
     trade = _span(figures.get("window_start"), figures.get("window_end"))
     if trade == "-":
-        trade = _span(figures.get("first_trade_date"), figures.get("last_trade_date"))
-    filed_list = [str(d)[:10] for d in alert.get("filing_dates") or []]
-    filed = _span(min(filed_list), max(filed_list)) if filed_list else "-"
-    return trade, filed
+        trade = _date_span(alert.get("transaction_dates"))
+    return trade, _date_span(alert.get("filing_dates"))
 
 
 def _columns(alert: Mapping[str, Any]) -> tuple[str, str, str, str, str, str, str, str]:
@@ -94,7 +97,7 @@ def format_alert(alert: Mapping[str, Any]) -> str:
     created, kind, severity, rule, who, trade, filed, summary = _columns(alert)
     return (
         f"{created}  {kind:<9} {severity:<8} {rule:<19} {who:<10} "
-        f"trade {trade:<10} filed {filed:<10} {summary}"
+        f"trade {trade:<22} filed {filed:<22} {summary}"
     )
 
 
@@ -110,7 +113,7 @@ def render_alert(alert: Mapping[str, Any]) -> Any:
     line.append(f"{severity:<8}", style=style)
     line.append(f" {rule:<19} ")
     line.append(f"{who:<10} ", style="bold cyan")
-    line.append(f"trade {trade:<10} filed {filed:<10} ", style="dim")
+    line.append(f"trade {trade:<22} filed {filed:<22} ", style="dim")
     line.append(summary, style="strike" if retracted else "")
     return line
 

@@ -9,11 +9,19 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 import click
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 
 from streams.adapters.edgar.client import EdgarClient, EdgarConfigError, EdgarError
 from streams.adapters.edgar.metrics import serve_metrics
 from streams.adapters.edgar.run import Counts, KafkaSink, backfill, follow
-from streams.config.settings import Settings, get_settings
+from streams.cli.exit_codes import ConfigError, Unreachable
+from streams.cli.options import bootstrap_server_option, cli_settings
+from streams.config.settings import Settings
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _echo(line: str) -> None:
@@ -21,7 +29,11 @@ def _echo(line: str) -> None:
 
 
 def _run(settings: Settings, job: Callable[[KafkaSink, asyncio.Event], Awaitable[Counts]]) -> Counts:
-    """Run ``job`` with a Kafka sink until it ends or SIGINT/SIGTERM asks it to stop."""
+    """Run ``job`` with a Kafka sink until it ends or SIGINT/SIGTERM asks it to stop.
+
+    No User-Agent or EDGAR refusing us (4xx) is exit 2; EDGAR not answering (after the retries) is 3,
+    and so is Kafka (left to the group's handler).
+    """
 
     async def main() -> Counts:
         stop = asyncio.Event()
@@ -36,11 +48,13 @@ def _run(settings: Settings, job: Callable[[KafkaSink, asyncio.Event], Awaitable
         EdgarClient(settings)  # refuse to start without a declared User-Agent, before reaching Kafka
         return asyncio.run(main())
     except EdgarConfigError as exc:
-        click.echo(f"form4 edgar: {exc}", err=True)
-        sys.exit(2)
+        raise ConfigError(str(exc)) from exc
+    except (KafkaConnectionError, KafkaTimeoutError) as exc:
+        raise Unreachable(f"cannot reach Kafka at {settings.kafka_bootstrap}: {_first_line(exc)}") from exc
     except EdgarError as exc:
-        click.echo(f"form4 edgar: {exc}", err=True)
-        sys.exit(1)
+        if exc.status is None or exc.status == 429 or exc.status >= 500:
+            raise Unreachable(f"EDGAR did not answer: {exc}") from exc
+        raise ConfigError(f"EDGAR refused the request: {exc}") from exc
 
 
 @click.group()
@@ -53,8 +67,7 @@ def _serve_metrics(settings: Settings, port: int | None) -> None:
     try:
         served = serve_metrics(settings, port)
     except OSError as exc:  # port in use, or the address is not ours
-        click.echo(f"form4 edgar: cannot serve metrics on {settings.web_host}:{port}: {exc}", err=True)
-        sys.exit(2)
+        raise ConfigError(f"cannot serve metrics on {settings.web_host}:{port}: {exc}") from exc
     if served:
         _echo(f"metrics on http://{settings.web_host}:{served}/metrics")
 
@@ -70,9 +83,10 @@ _METRICS_PORT = click.option(
 @edgar.command("follow")
 @click.option("--once", is_flag=True, help="Poll the feed once and exit (for tests and cron).")
 @_METRICS_PORT
+@bootstrap_server_option
 def follow_cmd(once: bool, metrics_port: int | None) -> None:
     """Poll EDGAR's latest-filings feed every FORM4_EDGAR_POLL_SECONDS and push new filings."""
-    settings = get_settings()
+    settings = cli_settings()
     _serve_metrics(settings, metrics_port)
     total = _run(settings, lambda sink, stop: follow(settings, sink, once=once, stop=stop, echo=_echo))
     click.echo(f"sent {total.sent}, already sent {total.known}, failed {total.failed}")
@@ -103,9 +117,10 @@ def _day(ctx: click.Context, param: click.Parameter, value: datetime | None) -> 
 )
 @click.option("--resume/--no-resume", default=True, help="Skip days the checkpoint says are done.")
 @_METRICS_PORT
+@bootstrap_server_option
 def backfill_cmd(start: date, end: date | None, resume: bool, metrics_port: int | None) -> None:
     """Push every Form 3/4/5 filing of EDGAR's daily form indexes in a date range."""
-    settings = get_settings()
+    settings = cli_settings()
     _serve_metrics(settings, metrics_port)
     last = end or date.today()
     if last < start:

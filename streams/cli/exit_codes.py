@@ -22,11 +22,19 @@ class CliError(click.ClickException):
 
     exit_code = USAGE
 
-    def show(self, file: IO[Any] | None = None) -> None:
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        # Named where it is raised: by the time click shows it, the command's context is gone.
         ctx = click.get_current_context(silent=True)
-        # "form4 dlq replay" whatever the program was called (python -m streams, a test runner)
-        name = " ".join(["form4", *(ctx.command_path.split()[1:] if ctx is not None else [])])
-        click.echo(f"{name}: {self.format_message()}", file=file, err=file is None)
+        names: list[str] = []
+        while ctx is not None and ctx.parent is not None:  # not the root's: "python -m streams", a runner
+            names.insert(0, ctx.info_name or "")
+            ctx = ctx.parent
+        # "form4 dlq replay" whatever the program was called
+        self.command_name = " ".join(["form4", *names])
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"{self.command_name}: {self.format_message()}", file=file, err=file is None)
 
 
 class ConfigError(CliError):

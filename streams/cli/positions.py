@@ -8,7 +8,6 @@ would, with no broker or worker at all. Rolling flows end on ``--as-of`` (defaul
 
 from __future__ import annotations
 
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +19,7 @@ import click
 import orjson
 
 from streams.adapters.producer import iter_files
+from streams.cli.exit_codes import ConfigError, Unreachable
 from streams.config.settings import Settings, get_settings
 from streams.domain.offline import replay
 from streams.domain.views import find_positions, parse_as_of, today
@@ -56,13 +56,12 @@ def _live_positions(
         with urllib.request.urlopen(f"{base}/positions/?{query}", timeout=10) as resp:  # noqa: S310
             body: dict[str, Any] = orjson.loads(resp.read())
     except urllib.error.HTTPError as exc:
-        click.echo(
-            f"form4 positions: worker answered {exc.code}: {exc.read().decode(errors='replace')}", err=True
-        )
-        sys.exit(1)
-    except OSError as exc:
-        click.echo(f"form4 positions: no worker at {base} ({exc}); start one with `form4 worker`", err=True)
-        sys.exit(2)
+        said = " ".join(exc.read().decode(errors="replace").split())[:300]
+        if exc.code >= 500:  # not ready (recovering its tables) or failing: try again later
+            raise Unreachable(f"the worker at {base} answered {exc.code}: {said}") from exc
+        raise ConfigError(f"the worker at {base} answered {exc.code}: {said}") from exc
+    except OSError as exc:  # refused, timed out, no such host
+        raise Unreachable(f"no worker at {base} ({exc}); start one with `form4 worker`") from exc
     return body
 
 

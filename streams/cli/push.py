@@ -43,7 +43,8 @@ from streams.adapters.producer import (
     walk_files,
 )
 from streams.cli.exit_codes import OK, PARTLY_FAILED, UNREACHABLE, USAGE
-from streams.config.settings import Settings, get_settings
+from streams.cli.options import bootstrap_server_option, cli_settings
+from streams.config.settings import Settings
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 BATCH_FILES = 500
@@ -406,13 +407,14 @@ def print_report(report: PushReport, settings: Settings) -> None:
     is_flag=True,
     help="Skip the files an earlier push already had acknowledged (same path, size and mtime).",
 )
+@bootstrap_server_option
 def push(paths: tuple[str, ...], progress: bool, resume: bool) -> None:
     """Push filings (files, directories, or - for stdin) to the raw topic, keyed by accession.
 
     Directories are walked recursively for .xml, .txt, .htm, .html and .nc files; files named on the
     command line are pushed whatever their name.
     """
-    settings = get_settings()
+    settings = cli_settings()
     named = [Path(p) for p in paths if p != "-"]
     missing = [p for p in named if not os.path.lexists(p)]
     if missing:

@@ -8,7 +8,9 @@ import sys
 
 import click
 
-from streams.config.settings import Settings, get_settings
+from streams.cli.exit_codes import UNREACHABLE, USAGE
+from streams.cli.options import bootstrap_server_option, cli_settings
+from streams.config.settings import Settings
 
 
 def _say(settings: Settings, message: str, level: int) -> None:
@@ -30,9 +32,10 @@ def _say(settings: Settings, message: str, level: int) -> None:
 
 @click.command()
 @click.option("-l", "--loglevel", default=None, help="Log level (default: FORM4_LOG_LEVEL).")
+@bootstrap_server_option
 def worker(loglevel: str | None) -> None:
     """Run the stream processor until SIGTERM/SIGINT."""
-    settings = get_settings()
+    settings = cli_settings()  # --bootstrap-server applied: the app below is built from these
     # Faust writes its table files under <data_dir>/worker but never creates the folder itself.
     try:
         (settings.data_dir / "worker").mkdir(parents=True, exist_ok=True)
@@ -40,9 +43,9 @@ def worker(loglevel: str | None) -> None:
         _say(
             settings, f"form4 worker: cannot create data directory {settings.data_dir}: {exc}", logging.ERROR
         )
-        sys.exit(2)
+        sys.exit(USAGE)
     from streams.adapters.kafka_security import KafkaAccessError
-    from streams.adapters.topics_admin import ensure_topics
+    from streams.adapters.topics_admin import TopicRefused, ensure_topics
     from streams.worker.tables import changelog_topics
 
     async def prepare() -> list[str]:
@@ -56,11 +59,14 @@ def worker(loglevel: str | None) -> None:
     except KafkaAccessError as exc:  # refused (credentials, TLS): one line, exit 3
         _say(settings, f"form4 worker: {exc}", logging.ERROR)
         sys.exit(exc.exit_code)
+    except TopicRefused as exc:  # the broker answered no (replication factor, policy): configuration
+        _say(settings, f"form4 worker: {exc}", logging.ERROR)
+        sys.exit(USAGE)
     except Exception as exc:  # noqa: BLE001 - any failure to reach Kafka is reported, not traced
         _say(
             settings, f"form4 worker: cannot reach Kafka at {settings.kafka_bootstrap}: {exc}", logging.ERROR
         )
-        sys.exit(2)
+        sys.exit(UNREACHABLE)
     if created:
         _say(settings, f"created topics: {', '.join(created)}", logging.INFO)
 

@@ -9,7 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
+import orjson
+from pydantic import BaseModel, Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from streams.config.subscribers import WebhookSubscriber
@@ -319,6 +320,41 @@ class Settings(BaseSettings):
         if self.kafka_libs_dir is not None:
             return self.kafka_libs_dir
         return Path.home() / ".cache" / "form4-stream" / f"kafka-{self.kafka_version}" / "libs"
+
+    def to_env(self) -> dict[str, str]:
+        """Every field as the ``FORM4_<NAME>`` variable that ``Settings()`` reads back equal.
+
+        For a subprocess (a worker, a command) that must run with exactly these settings: scalars as
+        text (``Decimal`` and ``Path`` by ``str``, booleans as ``true``/``false``), anything else as JSON
+        (what pydantic-settings expects of complex fields). Secrets are revealed, since the child needs
+        them: never log the result. ``None`` is left out, as the default of every optional field.
+        """
+        env: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool):  # before int: bool is an int
+                text = orjson.dumps(value).decode()
+            elif isinstance(value, str | int | float | Decimal | Path):
+                text = str(value)
+            elif isinstance(value, SecretStr):
+                text = value.get_secret_value()
+            else:
+                text = orjson.dumps(value, default=_env_json).decode()
+            env[f"FORM4_{name.upper()}"] = text
+        return env
+
+
+def _env_json(value: object) -> object:
+    """JSON form of what orjson cannot write itself (inside complex fields); secrets revealed."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, BaseModel):
+        return {name: getattr(value, name) for name in type(value).model_fields}
+    if isinstance(value, Decimal | Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} into a FORM4_* variable: {value!r}")
 
 
 @cache

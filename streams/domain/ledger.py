@@ -133,6 +133,8 @@ class Ledger:
     def __init__(self, stores: Stores, settings: Settings) -> None:
         self.s = stores
         self.settings = settings
+        self._applying: FilingMeta | None = None
+        """The filing being applied: its meta is stored only once it is done, but its names are needed."""
 
     def apply(self, filing: ParsedFiling, now: datetime | None = None) -> Outcome:
         """Apply one filing, all or nothing: a failure part-way undoes every store write it made.
@@ -149,6 +151,7 @@ class Ledger:
             raise
         finally:
             self.s = stores
+            self._applying = None
 
     def _apply(self, filing: ParsedFiling, now: datetime | None) -> Outcome:
         now = now or datetime.now(UTC)
@@ -162,6 +165,7 @@ class Ledger:
         if not filing.events:
             return Outcome(marker=(fid, FilingMeta.empty(fid, filing.issuer_key)))
         meta = self._meta(filing)
+        self._applying = meta
         alias = (filing.fingerprint, fid) if filing.fingerprint and verdict != "distinct" else None
         out = Outcome(alias=alias)
         meta = self._amendment_fields(filing, meta)
@@ -530,7 +534,7 @@ class Ledger:
             for row in rows:
                 known[row.event_id] = row.state_row()
             ordered = tuple(sort_rows(known.values()))
-            pos = replace(pos, rows=ordered, summary=self._summarize(ordered))
+            pos = self._named(replace(pos, rows=ordered, summary=self._summarize(ordered)), meta)
             ids = {r.event_id for r in rows}
             out.breaks += sum(1 for b in pos.summary.breaks if b.event_id in ids)
             self.s.positions[pk] = pos
@@ -552,7 +556,9 @@ class Ledger:
             if pos and any(r.event_id == row.event_id for r in pos.rows):
                 kept = tuple(r for r in pos.rows if r.event_id != row.event_id)
                 if kept:
-                    self.s.positions[pk] = replace(pos, rows=kept, summary=self._summarize(kept))
+                    self.s.positions[pk] = self._named(
+                        replace(pos, rows=kept, summary=self._summarize(kept)), meta
+                    )
                 else:
                     # No rows, no position: as if the superseded filing had never been applied,
                     # which is what an amendment arriving before its original leaves.
@@ -567,6 +573,36 @@ class Ledger:
         history = self.s.insiders.get(insider_key(meta))
         if history is not None:
             self.s.insiders[insider_key(meta)] = history.without({r.event_id for r in meta.rows})
+
+    def _named(self, pos: Position, meta: FilingMeta) -> Position:
+        """``pos`` with the names (issuer, ticker, owners, title) of the latest filing among its rows.
+
+        Names differ between filings ("GOOGLE INC." then "Alphabet Inc.", "Brin Sergey" and "Sergey
+        Brin"): taking them from the latest standing row makes them a function of the filings that stand,
+        never of arrival order.
+        """
+        if not pos.rows:
+            return pos
+        latest = max(pos.rows, key=lambda r: (r.order, r.filing_id))
+        if latest.filing_id == pos.names_from:
+            return pos
+        candidates = (meta, self._applying)
+        source = next((m for m in candidates if m is not None and m.filing_id == latest.filing_id), None)
+        source = source or self.s.filings.get(latest.filing_id)
+        if source is None:
+            return pos
+        row = next((r for r in source.rows if r.position == pos.key), None)
+        if row is None:
+            return pos
+        fresh = self._new_position(row, source)
+        return replace(
+            pos,
+            issuer_name=fresh.issuer_name,
+            ticker=fresh.ticker,
+            owners=fresh.owners,
+            security_title=fresh.security_title,
+            names_from=latest.filing_id,
+        )
 
     def _new_position(self, row: FilingRow, meta: FilingMeta) -> Position:
         _, _, security, ownership = row.position.split("|", 3)
@@ -592,6 +628,7 @@ class Ledger:
             vehicle=row.vehicle,
             rows=(),
             summary=self._summarize(()),
+            names_from=meta.filing_id,
         )
 
     def _sale(self, row: FilingRow, meta: FilingMeta) -> Sale | None:

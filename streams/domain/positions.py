@@ -23,12 +23,10 @@ WINDOWS = (30, 90, 365)
 
 
 def _plain(value: Decimal | None) -> Decimal | None:
-    # State used to keep decimals as format(value, "f") text: keep their arithmetic identical by
-    # writing a positive exponent (1E+3) out in digits (1000), as that text did.
-    if value is None:
-        return None
-    exponent = value.as_tuple().exponent
-    return Decimal(format(value, "f")) if isinstance(exponent, int) and exponent > 0 else value
+    # One number, one representation: "134018.0" in one format of a filing and "134018" in another are
+    # the same amount, so state must not depend on which copy arrived first. No trailing zeros, and a
+    # positive exponent (1E+3) written out in digits (1000).
+    return None if value is None else exact(value)
 
 
 def order_key(event: TransactionEvent) -> str:

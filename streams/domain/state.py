@@ -399,6 +399,9 @@ class Position(_Wire):
     rows: tuple[StateRow, ...]
     """Sorted by :attr:`StateRow.sort_key`; one per event id."""
     summary: Summary
+    names_from: str = ""
+    """The filing whose names (issuer, ticker, owners, title) are shown: the latest one among the
+    position's rows, so the names are a function of the filings that stand, never of arrival order."""
 
     @property
     def holder_kind(self) -> str:
@@ -422,12 +425,14 @@ class Position(_Wire):
             self.vehicle,
             [r.to_tuple() for r in self.rows],
             self.summary.to_tuple(),
+            self.names_from,
         )
 
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
         (key, issuer, cik, name, ticker, holder, owners, security, title, table, ownership) = data[:11]
-        di, nature, vehicle, rows, summary = data[11:]
+        di, nature, vehicle, rows, summary = data[11:16]
+        names_from = data[16] if len(data) > 16 else ""
         return cls(
             key,
             issuer,
@@ -445,6 +450,7 @@ class Position(_Wire):
             vehicle,
             tuple(StateRow.from_tuple(r) for r in rows),
             Summary.from_tuple(summary),
+            names_from,
         )
 
 

@@ -100,3 +100,62 @@ def test_lag_watch_repeats_until_stopped(kafka_bootstrap: str, tmp_path: Path) -
         proc.terminate()
         proc.wait(30)
     assert all(orjson.loads(line)["group"] == worker.settings.app_id for line in lines), lines
+
+
+async def _commit_as_group(worker: WorkerProcess, group: str, topic: str, offsets: dict[int, int]) -> None:
+    """Commit ``offsets`` (partition -> offset) for ``group`` on ``topic``, as any consumer group would."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    producer = AIOKafkaProducer(bootstrap_servers=worker.settings.bootstrap_servers)
+    await producer.start()
+    try:
+        for partition, count in offsets.items():
+            for i in range(count + 1):  # one more than committed: a lag of one per partition
+                await producer.send_and_wait(topic, b"{}", key=f"{i}".encode(), partition=partition)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=worker.settings.bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        tps = {TopicPartition(topic, p): o for p, o in offsets.items()}
+        consumer.assign(list(tps))
+        await consumer.commit(tps)
+    finally:
+        await consumer.stop()
+
+
+def test_lag_of_any_group_is_on_its_own_topics_and_unknown_names_are_exit_2(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """--group G: the topics G committed (here the alerts topic, as a webhook subscriber's group does),
+    not the worker's; a group or topic that does not exist is one line and exit 2."""
+    worker = WorkerProcess.create(kafka_bootstrap, tmp_path)
+    alerts = worker.settings.topic_alerts
+    group = f"{worker.settings.app_id}-webhook-probe"
+    _run(_commit_as_group(worker, group, alerts, {0: 2, 1: 1}))
+
+    own = _lag(worker, "--json", "--group", group)
+    assert own.returncode == 0, own.stderr
+    body = orjson.loads(own.stdout)
+    assert body["group"] == group and "webhooks" not in body
+    rows = {p["partition"]: p for p in body["partitions"]}
+    assert {p["topic"] for p in body["partitions"]} == {alerts}
+    assert (rows[0]["committed"], rows[0]["end"], rows[0]["lag"]) == (2, 3, 1)
+    assert (rows[1]["committed"], rows[1]["end"], rows[1]["lag"]) == (1, 2, 1)
+    assert body["total_lag"] == 2
+
+    on_raw = _lag(worker, "--json", "--group", group, "--topic", worker.settings.topic_raw)
+    assert on_raw.returncode == 0, on_raw.stderr
+    assert {p["topic"] for p in orjson.loads(on_raw.stdout)["partitions"]} == {worker.settings.topic_raw}
+
+    for args, says in [
+        (("--group", f"{group}-nobody"), f"no consumer group '{group}-nobody'"),
+        (("--topic", f"{alerts}-nothing"), f"topic '{alerts}-nothing' does not exist"),
+        (("--group", group, "--topic", f"{alerts}-nothing"), f"topic '{alerts}-nothing' does not exist"),
+    ]:
+        done = _lag(worker, *args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("form4 lag: ") and says in lines[0], done.stderr

@@ -21,7 +21,7 @@ import pytest
 from streams.config.settings import Settings
 from streams.localbroker.broker import BrokerError, LocalBroker, free_port
 from streams.localbroker.security import BrokerSecurity, make_test_pki
-from tests.support.worker import WorkerProcess, settings_env
+from tests.support.worker import WorkerProcess
 
 REPO = Path(__file__).parents[2]
 FILING = REPO / "tests" / "fixtures" / "filings" / "submission_form4.txt"
@@ -76,7 +76,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredKafka]:
 def form4(args: list[str], settings: Settings, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run ``form4 ARGS`` with exactly ``settings`` in its environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORM4_")}
-    env.update(settings_env(settings))
+    env.update(settings.to_env())
     return subprocess.run(
         [sys.executable, "-m", "streams", *args],
         env=env,

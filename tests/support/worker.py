@@ -19,52 +19,16 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer
-from pydantic import BaseModel, SecretStr
 
 from streams.adapters.consume import read_all
 from streams.adapters.lag import group_lag
 from streams.adapters.topics_admin import ensure_topics
 from streams.config.settings import Settings
 from streams.localbroker.broker import free_port
-
-
-def _plain(value: object) -> object:
-    """JSON form of what orjson cannot write itself; secrets revealed, since the worker needs them."""
-    if isinstance(value, SecretStr):
-        return value.get_secret_value()
-    if isinstance(value, BaseModel):
-        return {name: getattr(value, name) for name in type(value).model_fields}
-    if isinstance(value, Decimal | Path):
-        return str(value)
-    raise TypeError(f"cannot pass {type(value).__name__} to the worker: {value!r}")
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """Every field of ``settings`` as the ``FORM4_<NAME>`` variable ``Settings()`` reads back.
-
-    Scalars as text (``Decimal`` and ``Path`` by ``str``), anything else as JSON (what pydantic-settings
-    expects of complex fields); ``None`` is left out, as the default of every optional field.
-    """
-    env: dict[str, str] = {}
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if value is None:
-            continue
-        if isinstance(value, bool):  # before int: bool is an int
-            text = orjson.dumps(value).decode()
-        elif isinstance(value, str | int | float | Decimal | Path):
-            text = str(value)
-        elif isinstance(value, SecretStr):
-            text = value.get_secret_value()
-        else:
-            text = orjson.dumps(value, default=_plain).decode()
-        env[f"FORM4_{name.upper()}"] = text
-    return env
 
 
 @dataclass
@@ -104,7 +68,7 @@ class WorkerProcess:
     def env(self) -> dict[str, str]:
         """Our environment without its FORM4_ variables, plus every field of ``settings``."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("FORM4_")}
-        env.update(settings_env(self.settings))
+        env.update(self.settings.to_env())
         # Extra workers of one group share the settings but each has a data folder of its own.
         env["FORM4_DATA_DIR"] = str(self.data_dir)
         return env

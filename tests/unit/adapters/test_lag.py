@@ -15,7 +15,7 @@ from aiokafka.errors import (
 )
 
 from streams.adapters import lag
-from streams.adapters.lag import GroupLag, group_lag_retrying, is_retryable_lag_error
+from streams.adapters.lag import GroupLag, KafkaUnreachable, group_lag_retrying, is_retryable_lag_error
 from streams.config.settings import Settings
 
 
@@ -34,7 +34,13 @@ def test_kafkas_retriable_errors_are_retried(exc: KafkaError) -> None:
 
 @pytest.mark.parametrize(
     "exc",
-    [GroupAuthorizationFailedError(), KafkaTimeoutError(), OSError("refused"), ValueError("a bug")],
+    [
+        GroupAuthorizationFailedError(),
+        KafkaTimeoutError(),
+        OSError("refused"),
+        ValueError("a bug"),
+        KafkaUnreachable("no broker answered at 127.0.0.1:1 within 3s"),  # nobody there: fail fast
+    ],
 )
 def test_final_kafka_errors_and_anything_else_are_not(exc: Exception) -> None:
     """Kafka errors it calls non-retriable, and errors that are not Kafka's, are raised at once."""
@@ -50,7 +56,9 @@ async def test_not_yet_is_retried_until_the_answer_comes(monkeypatch: pytest.Mon
     ]
     calls: list[tuple[list[str] | None, str | None]] = []
 
-    async def fake_group_lag(settings: Settings, topics: list[str] | None, group: str | None) -> GroupLag:
+    async def fake_group_lag(
+        settings: Settings, topics: list[str] | None, group: str | None, **_: object
+    ) -> GroupLag:
         calls.append((topics, group))
         answer = answers.pop(0)
         if isinstance(answer, Exception):
@@ -65,7 +73,9 @@ async def test_not_yet_is_retried_until_the_answer_comes(monkeypatch: pytest.Mon
 async def test_a_final_error_is_raised_after_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = 0
 
-    async def fake_group_lag(settings: Settings, topics: list[str] | None, group: str | None) -> GroupLag:
+    async def fake_group_lag(
+        settings: Settings, topics: list[str] | None, group: str | None, **_: object
+    ) -> GroupLag:
         nonlocal calls
         calls += 1
         raise GroupAuthorizationFailedError()
@@ -79,9 +89,25 @@ async def test_a_final_error_is_raised_after_one_call(monkeypatch: pytest.Monkey
 async def test_not_yet_for_ever_ends_with_the_last_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """The patience bounds the retries; afterwards the caller sees Kafka's error, not a timeout of ours."""
 
-    async def fake_group_lag(settings: Settings, topics: list[str] | None, group: str | None) -> GroupLag:
+    async def fake_group_lag(
+        settings: Settings, topics: list[str] | None, group: str | None, **_: object
+    ) -> GroupLag:
         raise GroupCoordinatorNotAvailableError()
 
     monkeypatch.setattr(lag, "group_lag", fake_group_lag)
     with stamina.set_testing(True, attempts=5), pytest.raises(GroupCoordinatorNotAvailableError):
         await group_lag_retrying(Settings(), None, None)
+
+
+async def test_strict_and_timeout_reach_every_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[dict[str, object]] = []
+
+    async def fake_group_lag(
+        settings: Settings, topics: list[str] | None, group: str | None, **kwargs: object
+    ) -> GroupLag:
+        seen.append(kwargs)
+        return GroupLag("g", [])
+
+    monkeypatch.setattr(lag, "group_lag", fake_group_lag)
+    await group_lag_retrying(Settings(), None, "g", strict=True, timeout=1.5)
+    assert seen == [{"strict": True, "timeout": 1.5}]

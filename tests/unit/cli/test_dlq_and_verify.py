@@ -79,8 +79,15 @@ ALERT = {
 
 def test_the_alert_line_shows_trade_and_filing_dates_and_the_terminal_one_is_coloured() -> None:
     assert alert_dates(ALERT) == ("2024-03-01..2024-03-14", "-")
-    same_day = ALERT | {"figures": {"first_trade_date": "2024-03-04", "last_trade_date": "2024-03-04"}}
-    assert alert_dates(same_day | {"filing_dates": ["2024-03-06"]}) == ("2024-03-04", "2024-03-06")
+    # The cluster window wins over the trade dates; the filing dates come from the record's own field.
+    cluster = ALERT | {"transaction_dates": ["2024-03-02"], "filing_dates": ["2024-03-06", "2024-03-04"]}
+    assert alert_dates(cluster) == ("2024-03-01..2024-03-14", "2024-03-04..2024-03-06")
+    sale = ALERT | {"figures": {"value_usd": "1500000"}}
+    one_day = sale | {"transaction_dates": ["2024-03-04", "2024-03-04"], "filing_dates": ["2024-03-06"]}
+    assert alert_dates(one_day) == ("2024-03-04", "2024-03-06")
+    days = sale | {"transaction_dates": ["2024-03-05", "2024-02-28", "2024-03-01"], "filing_dates": []}
+    assert alert_dates(days) == ("2024-02-28..2024-03-05", "-")
+    assert "filed 2024-03-06 " in format_alert(one_day) and "trade 2024-03-04 " in format_alert(one_day)
     line = format_alert(ALERT)
     assert "trade 2024-03-01..2024-03-14" in line and line.endswith("3 insiders sold")
     text = render_alert(ALERT)

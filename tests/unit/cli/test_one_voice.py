@@ -173,3 +173,112 @@ def test_exit_codes_are_the_documented_scheme() -> None:
     assert run("export", "nothing", "-o", "x.csv").exit_code == USAGE
     assert run("export", "alerts", "-o", "x.unknown").exit_code == USAGE
     assert run("export", "alerts", "-o", "-", "--format", "parquet").exit_code == USAGE
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("lag",),
+        ("lag", "--json", "--group", "someone-else"),
+        ("topics", "list"),
+        ("topics", "create"),
+        ("edgar", "follow", "--once"),
+        ("edgar", "backfill", "--from", "2024-03-04", "--to", "2024-03-04"),
+    ],
+)
+def test_every_kafka_command_takes_bootstrap_server_and_kafka_down_is_exit_3(
+    command: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The option wins over the environment (a host that does not resolve), and a closed port is exit 3."""
+    monkeypatch.chdir(tmp_path)
+    port = closed_port()
+    env = {"FORM4_KAFKA_BOOTSTRAP": "nowhere.invalid:1", "FORM4_EDGAR_USER_AGENT": "Test ops@test.example"}
+    result = run(*command, "--bootstrap-server", f"127.0.0.1:{port}", env=env)
+    assert result.exit_code == UNREACHABLE, result.output
+    line = assert_one_line(result)
+    assert line.startswith(f"form4 {command[0]}") and "Kafka" in line and f"127.0.0.1:{port}" in line
+    assert "nowhere.invalid" not in result.output
+
+
+def test_push_takes_bootstrap_server_and_kafka_down_is_exit_3(tmp_path: Path) -> None:
+    filing = tmp_path / "f.xml"
+    filing.write_bytes(b"<ownershipDocument/>")
+    result = run("push", "--no-progress", str(filing), "--bootstrap-server", f"127.0.0.1:{closed_port()}")
+    assert result.exit_code == UNREACHABLE, result.output
+    assert "Traceback" not in result.output and "Kafka" in result.output
+
+
+def test_the_workers_bootstrap_server_reaches_the_app_it_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`form4 worker --bootstrap-server` creates the topics on that broker and builds the app from it."""
+    from streams.adapters import topics_admin
+    from streams.worker import app
+
+    monkeypatch.chdir(tmp_path)
+    ensured: list[str] = []
+    built: list[str] = []
+
+    async def ensure_topics(settings: object, *args: object, **kwargs: object) -> list[str]:
+        ensured.append(settings.kafka_bootstrap)  # type: ignore[attr-defined]
+        return []
+
+    class Built(Exception):
+        """Stop once the app is built: running Faust is not what this test is about."""
+
+    def create_app(settings: object) -> None:
+        built.append(settings.kafka_bootstrap)  # type: ignore[attr-defined]
+        raise Built
+
+    monkeypatch.setattr(topics_admin, "ensure_topics", ensure_topics)
+    monkeypatch.setattr(app, "create_app", create_app)
+    result = run(
+        "worker", "--bootstrap-server", "10.0.0.7:9094", env={"FORM4_KAFKA_BOOTSTRAP": "x.invalid:1"}
+    )
+    assert isinstance(result.exception, Built), result.output
+    assert ensured == ["10.0.0.7:9094", "10.0.0.7:9094"]  # the form4 topics, then the changelogs
+    assert built == ["10.0.0.7:9094"]
+
+
+def test_the_worker_with_kafka_down_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("worker", "--bootstrap-server", f"127.0.0.1:{closed_port()}")
+    assert result.exit_code == UNREACHABLE, result.output
+    assert "cannot reach Kafka" in assert_one_line(result)
+
+
+def test_lag_waits_for_the_broker_no_longer_than_its_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound is the setting (FORM4_KAFKA_PROBE_TIMEOUT_SECONDS) or --timeout, passed to every reading."""
+    from streams.adapters import lag as lag_adapter
+
+    timeouts: list[object] = []
+
+    async def group_lag(*args: object, **kwargs: object) -> object:
+        timeouts.append(kwargs["timeout"])
+        raise lag_adapter.KafkaUnreachable("no broker answered at 127.0.0.1:1 within 1.5s")
+
+    monkeypatch.setattr(lag_adapter, "group_lag", group_lag)
+    result = run("lag", env={"FORM4_KAFKA_PROBE_TIMEOUT_SECONDS": "1.5"})
+    assert result.exit_code == UNREACHABLE and "no broker answered" in assert_one_line(result)
+    result = run("lag", "--group", "g", "--timeout", "0.5")
+    assert result.exit_code == UNREACHABLE
+    assert timeouts == [1.5, 0.5]  # each tried once: nobody there is not retried
+
+
+def test_lag_of_a_group_or_topic_that_does_not_exist_is_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streams.adapters import lag as lag_adapter
+
+    async def group_lag(*args: object, **kwargs: object) -> object:
+        assert kwargs["strict"] is True  # what the user named must exist
+        raise lag_adapter.LagRequestError("no consumer group 'nobody' on Kafka at 127.0.0.1:9092")
+
+    monkeypatch.setattr(lag_adapter, "group_lag", group_lag)
+    result = run("lag", "--group", "nobody")
+    assert result.exit_code == USAGE
+    assert assert_one_line(result) == "form4 lag: no consumer group 'nobody' on Kafka at 127.0.0.1:9092"
+
+
+def test_positions_without_a_worker_is_exit_3() -> None:
+    result = run("positions", "--issuer", "QLYS", "--url", f"http://127.0.0.1:{closed_port()}")
+    assert result.exit_code == UNREACHABLE, result.output
+    assert "no worker at" in assert_one_line(result)

@@ -67,9 +67,28 @@ def test_failing_apply_leaves_no_partial_state() -> None:
     assert not outcome.duplicate and outcome.positions
 
 
-def test_without_the_journal_the_same_failure_would_leave_writes_behind() -> None:
-    """The check above is meaningful: the unjournalled steps do write before the failing row."""
+def _failing_rules(*args: object, **kwargs: object) -> list[object]:
+    raise RuntimeError("a bug in an alert rule")
+
+
+def test_a_failure_after_positions_were_written_is_rolled_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in the rules (run after the rows reached the positions) leaves nothing behind either."""
     ledger = Ledger(Stores(), Settings())
-    with pytest.raises(Overflow):
-        ledger._apply(_poisoned(), None)
-    assert ledger.s.positions, "the rows before the poisoned one were written"
+    before = copy.deepcopy(_snapshot(ledger.s))
+    monkeypatch.setattr("streams.domain.ledger.group_drafts", _failing_rules)
+    good = sc.exercise_and_sell()
+    with pytest.raises(RuntimeError):
+        ledger.apply(to_parsed(good, to_events(good)))
+    assert _snapshot(ledger.s) == before
+
+
+def test_without_the_journal_the_same_failure_would_leave_writes_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The check above is meaningful: the unjournalled steps do write before the failing rule."""
+    ledger = Ledger(Stores(), Settings())
+    monkeypatch.setattr("streams.domain.ledger.group_drafts", _failing_rules)
+    good = sc.exercise_and_sell()
+    with pytest.raises(RuntimeError):
+        ledger._apply(to_parsed(good, to_events(good)), None)
+    assert ledger.s.positions, "the rows reached the positions before the rules ran"

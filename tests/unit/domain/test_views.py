@@ -35,7 +35,11 @@ def _director_sales() -> tuple[Filing, Filing]:
 
 
 def test_a_position_is_served_as_a_position_record_without_its_rows() -> None:
-    """The JSON shape users and the integration tests compare: form4.position/1, exact strings, no rows."""
+    """The JSON shape users and the integration tests compare: form4.position/1, exact strings, no rows.
+
+    Amounts carry no trailing zeros ("1000", not "1000.00"): one amount has one representation whichever
+    format of a filing brought it, so positions never depend on arrival order.
+    """
     stores = _stores(*_director_sales())
     served = orjson.loads(
         orjson.dumps(public_position(DIRECTOR_KEY, stores.positions[DIRECTOR_KEY], date(2024, 8, 31)))
@@ -79,9 +83,9 @@ def test_a_position_is_served_as_a_position_record_without_its_rows() -> None:
         "flows_as_of": "2024-08-31",
         # 2024-08-01 is 31 days before the reference day: out of the 30-day window, in the others.
         "flows": [
-            flow(30, "2024-08-02", "100", "1000.00"),
-            flow(90, "2024-06-03", "200", "2000.00"),
-            flow(365, "2023-09-02", "200", "2000.00"),  # 2024 is a leap year,
+            flow(30, "2024-08-02", "100", "1000"),
+            flow(90, "2024-06-03", "200", "2000"),
+            flow(365, "2023-09-02", "200", "2000"),  # 2024 is a leap year,
         ],
         "last_event_id": "0000950170-24-000902/non_derivative/0",
         "breaks": [
