@@ -29,6 +29,9 @@ COOLING_OFF_DAYS_INSIDER = 90
 """Directors and officers: at least 90 days (up to 120, after the next 10-Q/10-K, which a filing does not
 show: only trades inside the 90 days are certain breaches)."""
 COOLING_OFF_DAYS_OTHER = 30
+COOLING_OFF_MAX_DAYS_INSIDER = 120
+"""Directors and officers: the period ends two business days after the next 10-Q/10-K, at most 120 days.
+Between 90 and 120 days a trade may or may not breach, which the filing alone cannot tell."""
 
 
 @lru_cache(maxsize=256)
@@ -140,15 +143,23 @@ def cooling_off_breach(
     director_or_officer: bool,
 ) -> bool | None:
     """Whether a plan trade fell inside its plan's cooling-off period; ``None`` when it cannot be told
-    (not a plan trade, no adoption date, a plan adopted before the amendments, no trade date)."""
+    (not a plan trade, no adoption date, a plan adopted before the amendments, no trade date, or a
+    director's or officer's trade 90 to 120 days after adoption: then it depends on the date of the
+    issuer's next 10-Q/10-K, which a Form 4 does not show)."""
     if not plan or adoption is None or trade is None or adoption < COOLING_OFF_START:
         return None
-    days = COOLING_OFF_DAYS_INSIDER if director_or_officer else COOLING_OFF_DAYS_OTHER
-    return trade < adoption + timedelta(days=days)
+    if not director_or_officer:
+        return trade < adoption + timedelta(days=COOLING_OFF_DAYS_OTHER)
+    if trade < adoption + timedelta(days=COOLING_OFF_DAYS_INSIDER):
+        return True
+    if trade < adoption + timedelta(days=COOLING_OFF_MAX_DAYS_INSIDER):
+        return None
+    return False
 
 
 __all__ = [
     "COOLING_OFF_DAYS_INSIDER",
+    "COOLING_OFF_MAX_DAYS_INSIDER",
     "COOLING_OFF_DAYS_OTHER",
     "COOLING_OFF_START",
     "add_business_days",

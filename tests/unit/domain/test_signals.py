@@ -175,7 +175,10 @@ def test_the_filing_date_after_edgar_hours_is_the_next_business_day() -> None:
 def test_cooling_off_periods() -> None:
     adopted = date(2024, 1, 2)
     assert cooling_off_breach(True, adopted, date(2024, 3, 1), director_or_officer=True) is True
-    assert cooling_off_breach(True, adopted, date(2024, 4, 2), director_or_officer=True) is False
+    # 90 to 120 days: it ends two business days after the next 10-Q/10-K, which a filing does not show.
+    assert cooling_off_breach(True, adopted, date(2024, 4, 2), director_or_officer=True) is None
+    assert cooling_off_breach(True, adopted, date(2024, 4, 30), director_or_officer=True) is None
+    assert cooling_off_breach(True, adopted, date(2024, 5, 1), director_or_officer=True) is False
     assert cooling_off_breach(True, adopted, date(2024, 2, 15), director_or_officer=False) is False
     # Plans adopted before the 2022 amendments took effect had no cooling-off period to breach.
     assert cooling_off_breach(True, date(2023, 1, 5), date(2023, 1, 20), director_or_officer=True) is None
