@@ -238,7 +238,7 @@ async def _wait_drained(settings: Settings, timeout: float = 300.0) -> None:
 
 def _push(paths: Iterable[Path], env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "streams", "push", "--no-progress", *map(str, paths)],
+        [sys.executable, "-m", "streams", "push", *map(str, paths)],
         env=env,
         capture_output=True,
         text=True,

@@ -343,6 +343,7 @@ async def push_filings(
             await producer.stop()
             raise
         except KafkaError as exc:
+            await producer.stop()  # a producer that never started still holds a client to close
             pusher.report.unreachable = _why(exc)
             pusher.account_unsent(candidates(paths, pusher.report))
             if stdin is not None:

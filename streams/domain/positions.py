@@ -10,13 +10,13 @@ transaction-date order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
 from parsers.events import TransactionEvent
 from streams.domain.keys import holder_of, holding_key, issuer_key, owner_key, vehicle_of
+from streams.domain.records import PositionFlow
 from streams.domain.state import Break, FilingRow, Gap, StateRow, Summary, exact
 
 WINDOWS = (30, 90, 365)
@@ -109,28 +109,13 @@ def summarize(ordered: Sequence[StateRow], tolerance: Decimal, gap_days: int) ->
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    """Flows of one rolling window of transaction dates ``[start, end]``, ``end`` being the reference day.
+def windows(rows: Sequence[StateRow], as_of: date, derivative: bool) -> tuple[PositionFlow, ...]:
+    """Net flows over the N days of transaction dates ending on ``as_of`` (inclusive), as published.
 
     Shares are in the position's own units (Table II: derivative units, e.g. contracts); dollar values
     are Table I's only (P bought, S sold); ``net_underlying_shares`` is Table II's only.
     """
-
-    days: int
-    start: date
-    end: date
-    acquired_shares: Decimal
-    disposed_shares: Decimal
-    net_shares: Decimal
-    bought_value_usd: Decimal | None
-    sold_value_usd: Decimal | None
-    net_underlying_shares: Decimal | None
-
-
-def windows(rows: Sequence[StateRow], as_of: date, derivative: bool) -> tuple[Window, ...]:
-    """Net flows over the N days of transaction dates ending on ``as_of`` (inclusive)."""
-    out: list[Window] = []
+    out: list[PositionFlow] = []
     for days in WINDOWS:
         start = as_of - timedelta(days=days - 1)
         acquired = disposed = bought = sold = underlying = Decimal(0)
@@ -149,7 +134,7 @@ def windows(rows: Sequence[StateRow], as_of: date, derivative: bool) -> tuple[Wi
             elif value is not None and row.code == "S":
                 sold += value
         out.append(
-            Window(
+            PositionFlow(
                 days=days,
                 start=start,
                 end=as_of,

@@ -16,7 +16,6 @@ from streams.domain.ledger import Stores
 from streams.domain.positions import windows
 from streams.domain.records import (
     PositionBreak,
-    PositionFlow,
     PositionGap,
     PositionHolder,
     PositionIssuer,
@@ -56,20 +55,7 @@ def position_record(pos: Position, as_of: date | None = None) -> PositionRecord:
         as_of=summary.as_of,
         last_transaction_date=summary.last_transaction_date,
         flows_as_of=day,
-        flows=tuple(
-            PositionFlow(
-                days=w.days,
-                start=w.start,
-                end=w.end,
-                acquired_shares=w.acquired_shares,
-                disposed_shares=w.disposed_shares,
-                net_shares=w.net_shares,
-                bought_value_usd=w.bought_value_usd,
-                sold_value_usd=w.sold_value_usd,
-                net_underlying_shares=w.net_underlying_shares,
-            )
-            for w in windows(pos.rows, day, derivative)
-        ),
+        flows=windows(pos.rows, day, derivative),
         last_event_id=pos.rows[-1].event_id if pos.rows else None,
         breaks=tuple(
             PositionBreak(event_id=b.event_id, expected=b.expected, reported=b.reported)

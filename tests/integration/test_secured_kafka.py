@@ -107,7 +107,7 @@ async def test_worker_push_lag_and_topics_work_with_credentials_over_tls(
     worker = WorkerProcess.create(login.pop("kafka_bootstrap"), tmp_path, partitions=1, **login)
     worker.start()
     try:
-        pushed = form4(["push", "--no-progress", str(FILING)], worker.settings)
+        pushed = form4(["push", str(FILING)], worker.settings)
         assert pushed.returncode == 0, pushed.stderr
         assert pushed.stdout.strip().splitlines()[-1].startswith("sent 1,"), pushed.stdout
         await worker.drained()
@@ -145,7 +145,7 @@ def test_topics_create_with_each_mechanism(secured: SecuredKafka, protocol: str,
 @pytest.mark.parametrize(
     "command",
     [
-        ["push", "--no-progress", str(FILING)],
+        ["push", str(FILING)],
         ["lag"],
         ["worker"],
         ["topics", "list"],
@@ -185,6 +185,6 @@ def test_every_refusal_says_why_in_one_line(
         fields.pop("kafka_ssl_cafile", None)
     fields["kafka_bootstrap"] = secured.tls_bootstrap if bootstrap == "tls" else secured.sasl_bootstrap
     settings = Settings(**{**fields, **extra})
-    done = form4(["push", "--no-progress", str(FILING)], settings)
+    done = form4(["push", str(FILING)], settings)
     assert says in one_line(done)
     assert done.returncode == 3, done.stderr

@@ -94,7 +94,10 @@ class KafkaProbe:
                     None, f"no answer from {self.settings.kafka_bootstrap} in {timeout}s", 0
                 )
             except Exception as exc:  # noqa: BLE001 - any failure means "cannot reach Kafka", said as such
-                reading = KafkaReading(None, f"{type(exc).__name__}: {exc}", 0)
+                # aiokafka's errors already start with their class name; ours and the stdlib's do not.
+                text = str(exc)
+                name = type(exc).__name__
+                reading = KafkaReading(None, text if text.startswith(name) else f"{name}: {text}", 0)
             else:
                 reading = KafkaReading(lag, None, 0)
             reading = KafkaReading(reading.lag, reading.error, self._clock())

@@ -203,7 +203,7 @@ def test_every_kafka_command_takes_bootstrap_server_and_kafka_down_is_exit_3(
 def test_push_takes_bootstrap_server_and_kafka_down_is_exit_3(tmp_path: Path) -> None:
     filing = tmp_path / "f.xml"
     filing.write_bytes(b"<ownershipDocument/>")
-    result = run("push", "--no-progress", str(filing), "--bootstrap-server", f"127.0.0.1:{closed_port()}")
+    result = run("push", str(filing), "--bootstrap-server", f"127.0.0.1:{closed_port()}")
     assert result.exit_code == UNREACHABLE, result.output
     assert "Traceback" not in result.output and "Kafka" in result.output
 
