@@ -111,7 +111,10 @@ class Settings(BaseSettings):
     topic_transactions: str = Field(
         "form4.transactions", description="form4.transaction/1 events (key: issuer CIK)."
     )
-    topic_alerts: str = Field("form4.alerts", description="form4.alert/1 records (key: issuer CIK).")
+    topic_alerts: str = Field(
+        "form4.alerts",
+        description="form4.alert/1 records (key: the alert id; a retraction, the id it retracts).",
+    )
     topic_dlq: str = Field("form4.dlq", description="form4.dead_letter/1 records for unparseable filings.")
     topic_webhook_dlq: str = Field(
         "form4.webhooks.dlq", description="Alerts a webhook subscriber never accepted (after the last retry)."

@@ -96,6 +96,14 @@ class Outcome:
     alias: tuple[str, str] | None = None
     """``(fingerprint, filing id)``: this copy now stands for its filing; written with the marker."""
 
+    def last_kind(self, alert_id: str) -> str | None:
+        """The kind of the last record this outcome holds for ``alert_id``, if any: one apply may
+        reconcile an alert more than once (its group, then its insider), and says each change once."""
+        for alert in reversed(self.alerts):
+            if alert.subject == alert_id:
+                return alert.kind
+        return None
+
 
 # Issue 10: the amendment index lives in the groups store under this prefix (no issuer key starts
 # with it): ``amend:<issuer>|<day>`` lists the filings dated that day (originals by filing date and
@@ -714,7 +722,10 @@ class Ledger:
             if aid in wanted:
                 continue
             stored = self.s.alerts.get(aid)
-            if stored and (stored.active or stored.retracted_by == fid):
+            said = out.last_kind(aid)
+            if said == "alert_retracted":
+                continue
+            if stored and (stored.active or (stored.retracted_by == fid and said is None)):
                 original = stored.record
                 out.alerts.append(
                     original.model_copy(
@@ -733,8 +744,11 @@ class Ledger:
                 retracted.add(aid)
         for aid, draft in wanted.items():
             stored = self.s.alerts.get(aid)
+            said = out.last_kind(aid)
+            if said == "alert_raised":
+                continue  # raised earlier in this same apply
             # Re-send when this same filing raised it before a crash: at-least-once, never lost.
-            if not stored or not stored.active or stored.raised_by == fid:
+            if not stored or not stored.active or (stored.raised_by == fid and said is None):
                 alert = self._alert(draft, meta, now)
                 if aid in unseen:
                     alert = alert.model_copy(update={"amends_unseen_original": True})

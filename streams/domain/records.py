@@ -186,6 +186,16 @@ class Alert(_Record):
     """Raised from an amendment whose original filing was never seen: one severity step lower, and
     retracted for the alert of the amended original once that arrives."""
 
+    @property
+    def subject(self) -> str:
+        """The id of the alert this record is about (its own, or the one it retracts): its Kafka key.
+
+        One alert can be raised, retracted and raised again as filings arrive (a better copy of a
+        filing, an amendment, history that changes an insider's classification); keyed by it, all of
+        its records land in one partition, in order, so the last one says whether it stands.
+        """
+        return self.retracts or self.alert_id
+
 
 __all__ = [
     "ALERT_SCHEMA",

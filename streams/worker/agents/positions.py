@@ -66,8 +66,8 @@ class TrackPositions:
             m.filings_duplicate.labels("positions").inc()
             log.info("duplicate filing %s at %s: already applied", filing.filing_id, where, extra=ctx)
             return
-        key = filing.issuer_key.encode()
-        await send_acked(self.send(s.topic_alerts, key, a.to_json()) for a in outcome.alerts)
+        # Keyed by the alert, not the issuer: an alert's raise, retraction and re-raise stay in order.
+        await send_acked(self.send(s.topic_alerts, a.subject.encode(), a.to_json()) for a in outcome.alerts)
         self.ledger.mark_done(outcome)  # only after Kafka acknowledged the alerts
         for alert in outcome.alerts:
             m.alerts_emitted.labels(alert.rule, alert.severity, alert.kind).inc()

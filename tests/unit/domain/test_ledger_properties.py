@@ -22,6 +22,7 @@ from streams.domain.records import ParsedFiling
 from streams.domain.state import Position
 from synthetic.generator import generate
 from synthetic.universe import Universe
+from tests.support.alerts import repeats, standing_ids
 
 # Two-insider clusters of sellers and of buyers (issue 11: the batches' purchases trip the buying rules).
 SETTINGS = Settings(cluster_min_insiders=2, cluster_buy_min_insiders=2)
@@ -38,9 +39,15 @@ def batch(seed: int, n: int) -> tuple[ParsedFiling, ...]:
 def outcome(filings: Iterable[ParsedFiling]) -> tuple[dict[str, Position], set[str]]:
     """Positions and the ids of the standing alerts after applying ``filings`` in this order."""
     ledger = Ledger(Stores(), SETTINGS)
+    published = []
     for pf in filings:
-        ledger.apply_now(pf, NOW)
-    return dict(ledger.s.positions), {aid for aid, a in ledger.s.alerts.items() if a.active}
+        published += [a.model_dump(mode="json") for a in ledger.apply_now(pf, NOW).alerts]
+    active = {aid for aid, a in ledger.s.alerts.items() if a.active}
+    # What a consumer of form4.alerts reads says the same: each alert raised, retracted, raised... in
+    # turn, never twice in a row, and the last record of each says whether it stands.
+    assert not repeats(published)
+    assert standing_ids(published) == active
+    return dict(ledger.s.positions), active
 
 
 @cache

@@ -44,14 +44,15 @@ def parsed(raw: bytes = SALE) -> bytes:
     return parsed_filing(raw, unit_settings()).to_json()
 
 
-async def test_a_sale_sends_its_alert_keyed_by_issuer_and_counts_it(registry: CollectorRegistry) -> None:
+async def test_a_sale_sends_its_alert_keyed_by_its_id_and_counts_it(registry: CollectorRegistry) -> None:
     sender = RecordingSender()
     s = step(sender, registry)
     await s.handle_parsed(parsed(), message(parsed(), topic="form4.filings.parsed"))
 
     alerts = sender.on(s.settings.topic_alerts)
+    # Keyed by the alert's id: its raise, retraction and any re-raise share a partition, in order.
     assert [(a.key, a.json()["rule"], a.json()["kind"]) for a in alerts] == [
-        (ISSUER, "large_sale", "alert_raised")
+        (alerts[0].json()["alert_id"].encode(), "large_sale", "alert_raised")
     ]
     assert len(sender.sent) == 1
     labels = {"rule": "large_sale", "severity": alerts[0].json()["severity"], "kind": "alert_raised"}
