@@ -78,9 +78,12 @@ export LOCK_PY
 lock: install
 	$(BIN)/python -c "$$LOCK_PY" > constraints.txt.tmp && mv constraints.txt.tmp constraints.txt
 
-bench: install
+# The worker's throughput against a bare aiokafka consume -> parse -> produce loop on one local broker
+# (bench/throughput.py, ~3 min; prints the ratio). Other benches: `bench/run.py --help` (the parsing one
+# needs the [bench] extra, edgartools, installed here).
+bench: jars
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --throughput
 
 clean:
 	rm -rf $(VENV) .form4 .pytest_cache .hypothesis .mypy_cache .ruff_cache .import_linter_cache

@@ -2,15 +2,19 @@
 
 Usage::
 
-    .venv/bin/python bench/run.py             # parsing (bench/parse_bench.py)
-    .venv/bin/python bench/run.py --broker    # ... and broker cold start (bench/broker_startup.py, Java)
-    .venv/bin/python bench/run.py --pipeline  # ... and the live worker, 1 and 2 processes
-                                              #     (bench/pipeline_bench.py)
-    .venv/bin/python bench/run.py --quick     # fewer rounds, smaller synthetic batch (a smoke run)
+    .venv/bin/python bench/run.py               # worker vs the bare-loop yardstick (bench/throughput.py)
+    .venv/bin/python bench/run.py --parse       # parsing (bench/parse_bench.py)
+    .venv/bin/python bench/run.py --broker      # broker cold start (bench/broker_startup.py, Java)
+    .venv/bin/python bench/run.py --pipeline    # the live worker, 1 and 2 processes (bench/pipeline_bench.py)
+    .venv/bin/python bench/run.py --scaleout    # 1, 2, 3 workers and one stopped (bench/scaleout.py)
+    .venv/bin/python bench/run.py --memory      # RSS per position, restart (bench/memory.py, ~10 min)
+    .venv/bin/python bench/run.py --all         # every one of them
+    .venv/bin/python bench/run.py --quick ...   # smaller runs of whatever is selected (a smoke run)
 
-Each benchmark runs in its own process: the parsing bench blocks the network for its whole process
-(edgartools must not reach the SEC), while the broker bench needs local sockets.
-BENCHMARKS.md is written by hand from the JSON files; this script only prints where they are.
+Without a selection, the throughput bench runs (what ``make bench`` runs; it ends with the ratio of the
+worker's throughput to the yardstick's). Each benchmark runs in its own process: the parsing bench
+blocks the network for its whole process (edgartools must not reach the SEC), the others need local
+sockets. BENCHMARKS.md is written by hand from the JSON files; this script only prints where they are.
 """
 
 from __future__ import annotations
@@ -31,25 +35,43 @@ def _run(script: str, args: list[str]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run form4-stream benchmarks")
-    parser.add_argument("--broker", action="store_true", help="also time broker cold starts (Java, ~1 min)")
+    parser.add_argument("--throughput", action="store_true", help="worker vs yardstick (the default, Java)")
+    parser.add_argument("--parse", action="store_true", help="parsing per format, vs edgartools")
+    parser.add_argument("--broker", action="store_true", help="broker cold starts (Java, ~1 min)")
     parser.add_argument(
-        "--pipeline", action="store_true", help="also the live pipeline with 1 and 2 workers (Java, ~3 min)"
+        "--pipeline", action="store_true", help="the live pipeline with 1 and 2 workers (Java)"
     )
-    parser.add_argument("--quick", action="store_true", help="2 rounds, 500 synthetic filings")
-    parser.add_argument("--no-edgartools", action="store_true", help="time our parser only")
+    parser.add_argument(
+        "--scaleout", action="store_true", help="1, 2, 3 workers in a group, one stopped (Java)"
+    )
+    parser.add_argument("--memory", action="store_true", help="worker RSS per position, restart (Java)")
+    parser.add_argument("--all", action="store_true", help="every benchmark above")
+    parser.add_argument("--quick", action="store_true", help="smaller runs (smoke test)")
+    parser.add_argument("--no-edgartools", action="store_true", help="parsing bench: time our parser only")
     args = parser.parse_args()
-    quick = ["--rounds", "2", "--synthetic", "500", "--edgartools-synthetic", "100"]
-    parse_args = list(quick) if args.quick else []
-    if args.no_edgartools:
-        parse_args.append("--no-edgartools")
-    failed = []
-    if _run("parse_bench.py", parse_args) != 0:
-        failed.append("parse_bench")
-    if args.broker and _run("broker_startup.py", []) != 0:
-        failed.append("broker_startup")
-    for workers in ("1", "2") if args.pipeline else ():
-        if _run("pipeline_bench.py", ["--workers", workers]) != 0:
-            failed.append(f"pipeline_bench --workers {workers}")
+    chosen = {
+        name: args.all or getattr(args, name)
+        for name in ("throughput", "parse", "broker", "pipeline", "scaleout", "memory")
+    }
+    if not any(chosen.values()):
+        chosen["throughput"] = True
+    plan: list[tuple[str, list[str]]] = []
+    if chosen["parse"]:
+        parse_args = (
+            ["--rounds", "2", "--synthetic", "500", "--edgartools-synthetic", "100"] if args.quick else []
+        )
+        plan.append(("parse_bench.py", parse_args + (["--no-edgartools"] if args.no_edgartools else [])))
+    if chosen["broker"]:
+        plan.append(("broker_startup.py", []))
+    if chosen["pipeline"]:
+        plan += [("pipeline_bench.py", ["--workers", w]) for w in ("1", "2")]
+    if chosen["throughput"]:
+        plan.append(("throughput.py", ["--filings", "1000", "--rounds", "2"] if args.quick else []))
+    if chosen["scaleout"]:
+        plan.append(("scaleout.py", ["--filings", "1000"] if args.quick else []))
+    if chosen["memory"]:
+        plan.append(("memory.py", ["--positions", "5000"] if args.quick else []))
+    failed = [f"{script} {' '.join(extra)}".strip() for script, extra in plan if _run(script, extra) != 0]
     print(f"results in {BENCH / 'results'}" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
 

@@ -39,6 +39,7 @@ def _federal(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("US", years=year))
 
 
+@lru_cache(maxsize=65536)
 def is_business_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _federal(day.year)
 
@@ -50,6 +51,7 @@ def next_business_day(day: date) -> date:
     return day
 
 
+@lru_cache(maxsize=65536)  # every row of a filing asks the same few days (issue 12)
 def add_business_days(day: date, count: int) -> date:
     """The ``count``-th business day after ``day`` (``day`` itself for 0)."""
     while count > 0:
@@ -59,6 +61,7 @@ def add_business_days(day: date, count: int) -> date:
     return day
 
 
+@lru_cache(maxsize=65536)
 def business_days_between(start: date, end: date) -> int:
     """Business days in ``(start, end]``: 0 for a filing on the trade day (negative: ``end`` earlier)."""
     if end < start:

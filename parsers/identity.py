@@ -16,6 +16,7 @@ import re
 import unicodedata
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ def accession_in_name(name: str | None) -> str | None:
     return "-".join(found.groups()) if found else None
 
 
+@lru_cache(maxsize=65536)  # titles, natures and names repeat across a filing's rows and filings
 def normal_text(value: str | None) -> str:
     """Case, accents, punctuation and spacing removed: ``"Common-Stock,  CL A"`` -> ``common stock cl a``."""
     if not value:

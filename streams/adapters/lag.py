@@ -111,7 +111,7 @@ async def group_lag(
     asked_group = group is not None
     own_topics = asked_group and not topics
     group = group or settings.app_id
-    wanted = list(topics or [settings.topic_raw, settings.topic_parsed])
+    wanted = list(topics or settings.source_topics)
     extra = {} if timeout is None else {"request_timeout_ms": max(1, int(timeout * 1000))}
     admin = AIOKafkaAdminClient(**client_kwargs(settings), **extra)
     try:

@@ -1,4 +1,4 @@
-"""``form4 edgar follow|backfill``: EDGAR filings onto the raw topic."""
+"""``form4 edgar follow|backfill``: EDGAR filings onto the live lane (follow) or the backfill lane."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ def _echo(line: str) -> None:
     click.echo(line, err=True)
 
 
-def _run(settings: Settings, job: Callable[[KafkaSink, asyncio.Event], Awaitable[Counts]]) -> Counts:
-    """Run ``job`` with a Kafka sink until it ends or SIGINT/SIGTERM asks it to stop.
+def _run(
+    settings: Settings, topic: str, job: Callable[[KafkaSink, asyncio.Event], Awaitable[Counts]]
+) -> Counts:
+    """Run ``job`` with a Kafka sink on ``topic`` until it ends or SIGINT/SIGTERM asks it to stop.
 
     No User-Agent or EDGAR refusing us (4xx) is exit 2; EDGAR not answering (after the retries) is 3,
     and so is Kafka (left to the group's handler).
@@ -41,7 +43,7 @@ def _run(settings: Settings, job: Callable[[KafkaSink, asyncio.Event], Awaitable
         for sig in (signal.SIGINT, signal.SIGTERM):
             # A stop finishes the batch in flight (sent and checkpointed), then exits cleanly.
             loop.add_signal_handler(sig, stop.set)
-        async with KafkaSink(settings) as sink:
+        async with KafkaSink(settings, topic) as sink:
             return await job(sink, stop)
 
     try:
@@ -88,7 +90,11 @@ def follow_cmd(once: bool, metrics_port: int | None) -> None:
     """Poll EDGAR's latest-filings feed every FORM4_EDGAR_POLL_SECONDS and push new filings."""
     settings = cli_settings()
     _serve_metrics(settings, metrics_port)
-    total = _run(settings, lambda sink, stop: follow(settings, sink, once=once, stop=stop, echo=_echo))
+    total = _run(
+        settings,
+        settings.topic_raw,
+        lambda sink, stop: follow(settings, sink, once=once, stop=stop, echo=_echo),
+    )
     click.echo(f"sent {total.sent}, already sent {total.known}, failed {total.failed}")
     # A long-running follow retries failed filings on the next poll; only a single poll can fail.
     sys.exit(1 if once and total.failed else 0)
@@ -119,14 +125,17 @@ def _day(ctx: click.Context, param: click.Parameter, value: datetime | None) -> 
 @_METRICS_PORT
 @bootstrap_server_option
 def backfill_cmd(start: date, end: date | None, resume: bool, metrics_port: int | None) -> None:
-    """Push every Form 3/4/5 filing of EDGAR's daily form indexes in a date range."""
+    """Push every Form 3/4/5 filing of EDGAR's daily form indexes in a date range, to the backfill
+    topic (FORM4_TOPIC_BACKFILL): live filings overtake them."""
     settings = cli_settings()
     _serve_metrics(settings, metrics_port)
     last = end or date.today()
     if last < start:
         raise click.BadParameter(f"--to {last} is before --from {start}")
+    # The backfill lane: the worker reads it only while no live filing waits (streams.worker.lanes).
     total = _run(
         settings,
+        settings.topic_backfill,
         lambda sink, stop: backfill(settings, sink, start, last, resume=resume, stop=stop, echo=_echo),
     )
     click.echo(f"sent {total.sent}, already sent {total.known}, failed {total.failed}")

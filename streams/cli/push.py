@@ -1,5 +1,9 @@
 """``form4 push PATH... | -``: send raw filings to Kafka, streaming, and account for every file.
 
+Filings go to the live lane (``FORM4_TOPIC_RAW``), or with ``--backfill`` to the backfill lane
+(``FORM4_TOPIC_BACKFILL``), which the worker reads only while the live lane has no lag: a large
+push of old filings then never delays a live one (``streams.worker.lanes``).
+
 Counting: *sent* = acknowledged by Kafka; *skipped* = not a filing by its suffix (directories only),
 empty, or already acknowledged in an earlier run (``--resume``); *failed* = unreadable, larger than
 ``FORM4_MAX_FILING_BYTES`` (``too_large``: not sent, since the worker could only dead-letter it and Kafka
@@ -151,8 +155,10 @@ class Pusher:
         stop: asyncio.Event,
         batch_files: int,
         batch_bytes: int,
+        topic: str,
     ) -> None:
         self.settings = settings
+        self.topic = topic
         self.producer = producer
         self.checkpoint = checkpoint
         self.resume = resume
@@ -223,9 +229,7 @@ class Pusher:
             return failed
         key = accession_of(item.raw, None if item.name == "-" else Path(item.name).name)
         try:
-            ack = await self.producer.send(
-                self.settings.topic_raw, item.raw, key=key.encode() if key else None
-            )
+            ack = await self.producer.send(self.topic, item.raw, key=key.encode() if key else None)
         except KafkaError as exc:
             if is_unreachable(exc):
                 self.report.unreachable = _why(exc)
@@ -303,15 +307,20 @@ async def push_filings(
     handle_signals: bool = False,
     batch_files: int = BATCH_FILES,
     batch_bytes: int = BATCH_BYTES,
+    backfill: bool = False,
 ) -> PushReport:
-    """Send the filings under ``paths`` (and one from ``stdin``) to ``settings.topic_raw``; the report.
+    """Send the filings under ``paths`` (and one from ``stdin``) to ``settings.topic_raw``, or with
+    ``backfill`` to ``settings.topic_backfill``; the report.
 
     Keys are accession numbers, from the submission header or the file name, when there is one. With
     ``handle_signals`` the first SIGINT/SIGTERM stops after the batch in flight is acknowledged (and
-    checkpointed); a second one stops at once.
+    checkpointed); a second one stops at once. ``--resume`` skips what was acknowledged on the same
+    lane: the checkpoint's entries are per topic.
     """
     stop = asyncio.Event()
-    checkpoint = PushCheckpoint.of(settings)
+    topic = settings.topic_backfill if backfill else settings.topic_raw
+    # PushCheckpoint.of names its target after topic_raw: the lane's topic in its place.
+    checkpoint = PushCheckpoint.of(settings.model_copy(update={"topic_raw": topic}))
     pusher = Pusher(
         settings,
         make_producer(settings),
@@ -321,6 +330,7 @@ async def push_filings(
         stop=stop,
         batch_files=batch_files,
         batch_bytes=batch_bytes,
+        topic=topic,
     )
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
@@ -408,12 +418,19 @@ def print_report(report: PushReport, settings: Settings) -> None:
     is_flag=True,
     help="Skip the files an earlier push already had acknowledged (same path, size and mtime).",
 )
+@click.option(
+    "--backfill",
+    is_flag=True,
+    help="Send to the backfill topic (FORM4_TOPIC_BACKFILL), which the worker reads only while no live "
+    "filing waits: for old filings in bulk.",
+)
 @bootstrap_server_option
-def push(paths: tuple[str, ...], progress: bool, resume: bool) -> None:
+def push(paths: tuple[str, ...], progress: bool, resume: bool, backfill: bool) -> None:
     """Push filings (files, directories, or - for stdin) to the raw topic, keyed by accession.
 
     Directories are walked recursively for .xml, .txt, .htm, .html and .nc files; files named on the
-    command line are pushed whatever their name.
+    command line are pushed whatever their name. With --backfill they go to the backfill topic, so live
+    filings overtake them.
     """
     settings = cli_settings()
     named = [Path(p) for p in paths if p != "-"]
@@ -425,7 +442,9 @@ def push(paths: tuple[str, ...], progress: bool, resume: bool) -> None:
 
     def run(bar: Progress | None) -> PushReport:
         return asyncio.run(
-            push_filings(settings, named, stdin, resume=resume, progress=bar, handle_signals=True)
+            push_filings(
+                settings, named, stdin, resume=resume, progress=bar, handle_signals=True, backfill=backfill
+            )
         )
 
     total = count_files(named) if progress and sys.stderr.isatty() else 0

@@ -108,6 +108,15 @@ class Settings(BaseSettings):
     topic_parsed: str = Field(
         "form4.filings.parsed", description="Internal: one parsed filing per message (key: issuer)."
     )
+    topic_backfill: str = Field(
+        "form4.filings.backfill",
+        description="Raw filings of a backfill (`push --backfill`, `edgar backfill`; key: accession number): "
+        "read only while the live lane has no lag, so live filings overtake a backfill.",
+    )
+    topic_parsed_backfill: str = Field(
+        "form4.filings.parsed.backfill",
+        description="Internal: parsed filings of the backfill lane (key: issuer).",
+    )
     topic_transactions: str = Field(
         "form4.transactions", description="form4.transaction/1 events (key: issuer CIK)."
     )
@@ -123,6 +132,49 @@ class Settings(BaseSettings):
         4, ge=1, description="Partitions of the form4 topics (and table changelogs)."
     )
     topic_replication: int = Field(1, ge=1, description="Replication factor of the form4 topics.")
+
+    # --- throughput (issue 12) ---------------------------------------------------------------
+    batch_max_records: int = Field(
+        500,
+        ge=1,
+        description="Records an agent takes at most per batch: one acknowledgement wait and one state "
+        "write per key per batch (a crash redelivers a batch, never loses one).",
+    )
+    batch_wait_seconds: float = Field(
+        0.05,
+        gt=0,
+        description="How long an agent waits to fill a batch before it processes what it has (the "
+        "latency a lone live filing pays per stage).",
+    )
+    stall_seconds: float = Field(
+        180.0,
+        gt=0,
+        description="A worker whose partitions have records to read but which handled none for this long "
+        "exits (code 75) for its supervisor to restart it (Faust can stop fetching while it looks ready).",
+    )
+    producer_linger_ms: float = Field(
+        5.0, ge=0, description="Worker producer linger: records of one batch share Kafka requests."
+    )
+
+    # --- lanes (issue 12: live filings overtake a backfill) -------------------------------------
+    lanes_check_seconds: float = Field(
+        0.05,
+        gt=0,
+        le=5,
+        description="How often the worker checks the live topics for unread records, pausing the "
+        "backfill topics while there are some.",
+    )
+    lanes_stream_buffer: int = Field(
+        200,
+        ge=1,
+        description="Records an agent holds in its stream buffer, fetched but not taken yet: a live "
+        "filing may wait behind that many backfill filings per stage.",
+    )
+    lanes_fetch_records: int = Field(
+        100,
+        ge=1,
+        description="Records the worker's consumer hands on per fetch (Faust `broker_max_poll_records`).",
+    )
 
     # --- parsing ---------------------------------------------------------------------------
     max_filing_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Larger filings are dead-lettered.")
@@ -299,10 +351,17 @@ class Settings(BaseSettings):
         return ";".join(f"kafka://{s}" for s in self.bootstrap_servers)
 
     @property
+    def source_topics(self) -> tuple[str, ...]:
+        """What the worker's consumer group reads: raw and parsed filings, live and backfill lanes."""
+        return (self.topic_raw, self.topic_backfill, self.topic_parsed, self.topic_parsed_backfill)
+
+    @property
     def all_topics(self) -> tuple[str, ...]:
         return (
             self.topic_raw,
             self.topic_parsed,
+            self.topic_backfill,
+            self.topic_parsed_backfill,
             self.topic_transactions,
             self.topic_alerts,
             self.topic_dlq,

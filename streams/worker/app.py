@@ -16,13 +16,17 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from streams.adapters.kafka_security import ssl_context
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger
+from streams.worker import lanes, watchdog
 from streams.worker.agents import parse, positions, webhooks
 from streams.worker.agents.parse import ParseFilings
 from streams.worker.agents.positions import TrackPositions
 from streams.worker.agents.webhooks import DeliverWebhooks
+from streams.worker.batch import Handoff
+from streams.worker.lanes import LaneController
 from streams.worker.metrics import Metrics, metrics_in
 from streams.worker.tables import Tables, create_tables
-from streams.worker.topics import Topics, create_topics
+from streams.worker.topics import Topics, create_topics, lane_source
+from streams.worker.watchdog import Progress
 from streams.worker.web import ingest, ops
 from streams.worker.web import positions as pages
 
@@ -42,6 +46,8 @@ class Form4Worker:
     webhooks_step: DeliverWebhooks
     agents: tuple[AgentT[Any], ...]
     """parse_filings and track_positions (deliver_webhooks is a task of its own, see agents/webhooks.py)."""
+    lanes: LaneController
+    """Pauses the backfill lane while the live lane has lag (see worker/lanes.py)."""
 
 
 def broker_credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
@@ -87,9 +93,14 @@ def faust_app(settings: Settings) -> faust.App:
         # Table contents are served by our own /positions page, not Faust's debug routes.
         web_tables_enabled=False,
         producer_acks=-1,
+        # A batch's records share produce requests (issue 12); each batch waits for its acks once.
+        producer_linger=settings.producer_linger_ms / 1000,
         broker_session_timeout=settings.session_timeout_seconds,
         # Filings up to FORM4_MAX_FILING_BYTES must fit in one produce request (see topics_admin).
         producer_max_request_size=settings.max_message_bytes,
+        # Small hand-overs from the consumer: a live record is not queued behind a large fetch of
+        # backfill records (worker/lanes.py).
+        broker_max_poll_records=settings.lanes_fetch_records,
         # Issue 13: FORM4_HTTP_TOKEN_READS puts every GET for data behind the bearer token.
         web_application_options={"middlewares": [pages.read_token_middleware(settings)]},
     )
@@ -107,19 +118,33 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
     tables = create_tables(app, settings)
     ledger = Ledger(tables.ledger, settings)
     metrics = metrics_in(registry)
-    step_parse = ParseFilings(settings=settings, seen=tables.seen, send=topics.send, metrics=metrics)
+    progress = Progress()  # records handled by either agent, for the stall watchdog
+    handoff = Handoff(4 * settings.batch_max_records)  # parsed records, parse_filings -> track_positions
+    step_parse = ParseFilings(
+        settings=settings,
+        seen=tables.seen,
+        send=topics.send,
+        metrics=metrics,
+        handoff=handoff,
+        progress=progress,
+    )
     step_track = TrackPositions(
         settings=settings,
         ledger=ledger,
         positions=tables.ledger.positions,
         send=topics.send,
         metrics=metrics,
+        handoff=handoff,
+        progress=progress,
     )
     step_deliver = DeliverWebhooks(settings=settings, send=topics.send)
-    agents = (
-        parse.register(app, topics.raw_filings, step_parse),
-        positions.register(app, topics.parsed_filings, step_track),
-    )
+    # Each agent reads its live topic and its backfill topic; the lanes task pauses the backfill ones
+    # while a live one has lag.
+    raw = lane_source(app, settings, settings.topic_raw, settings.topic_backfill)
+    parsed = lane_source(app, settings, settings.topic_parsed, settings.topic_parsed_backfill)
+    agents = (parse.register(app, raw, step_parse), positions.register(app, parsed, step_track))
+    controller = lanes.register(app, settings)
+    watchdog.register(app, settings, progress)  # exits a worker that has records to read but handles none
     webhooks.register(app, step_deliver, metrics)  # a task: a consumer group per subscriber, not an agent
     ingest.register(app, settings, topics.send)
     pages.register(app, tables.ledger)
@@ -135,6 +160,7 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
         positions_step=step_track,
         webhooks_step=step_deliver,
         agents=agents,
+        lanes=controller,
     )
 
 

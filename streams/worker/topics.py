@@ -32,15 +32,21 @@ class Topics:
 
     raw_filings: TopicT
     parsed_filings: TopicT
+    backfill_filings: TopicT
+    """Raw filings of the backfill lane (see :mod:`streams.worker.lanes`)."""
+    parsed_backfill_filings: TopicT
     transactions: TopicT
     alerts: TopicT
     dead_letters: TopicT
     webhook_dead_letters: TopicT
 
     def all(self) -> tuple[TopicT, ...]:
+        """Every topic, in the order of ``Settings.all_topics``."""
         return (
             self.raw_filings,
             self.parsed_filings,
+            self.backfill_filings,
+            self.parsed_backfill_filings,
             self.transactions,
             self.alerts,
             self.dead_letters,
@@ -75,22 +81,28 @@ def record_headers(value: bytes) -> list[tuple[str, bytes]]:
     return [("schema", found.group(1)), ("content-type", b"application/json")]
 
 
+def _declare(app: faust.App, settings: Settings, name: str) -> TopicT:
+    return app.topic(
+        name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
+    )
+
+
 def create_topics(app: faust.App, settings: Settings) -> Topics:
     """Declare the topics of ``settings`` on ``app``."""
 
     def topic(name: str) -> TopicT:
-        return app.topic(
-            name,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=settings.topic_partitions,
-        )
+        return _declare(app, settings, name)
 
     return Topics(
         raw_filings=topic(settings.topic_raw),
         parsed_filings=topic(settings.topic_parsed),
+        backfill_filings=topic(settings.topic_backfill),
+        parsed_backfill_filings=topic(settings.topic_parsed_backfill),
         transactions=topic(settings.topic_transactions),
         alerts=topic(settings.topic_alerts),
         dead_letters=topic(settings.topic_dlq),
@@ -98,4 +110,23 @@ def create_topics(app: faust.App, settings: Settings) -> Topics:
     )
 
 
-__all__ = ["Send", "Topics", "create_topics", "record_headers"]
+def lane_source(app: faust.App, settings: Settings, live: str, backfill: str) -> TopicT:
+    """What an agent reads: its live topic and its backfill topic, as one source.
+
+    Its stream buffer is ``lanes_stream_buffer`` records (not Faust's 4,096): a live record read
+    behind backfill records waits for those already buffered (see :mod:`streams.worker.lanes`).
+    """
+    # faust.Topic itself: app.topic() accepts maxsize but does not pass it on (faust 0.15.3).
+    return faust.Topic(
+        app,
+        topics=[live, backfill],
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
+        maxsize=settings.lanes_stream_buffer,
+    )
+
+
+__all__ = ["Send", "Topics", "create_topics", "lane_source", "record_headers"]

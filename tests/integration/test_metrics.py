@@ -96,7 +96,7 @@ async def test_metrics_count_what_the_worker_did(worker: WorkerProcess) -> None:
     assert total(found, "form4_processing_latency_seconds_count") == 2
     lag_topics = {dict(ls)["topic"] for (n, ls) in found if n == "form4_consumer_lag"}
     # Alerts are read by each webhook subscriber's own group (form4_webhook_backlog), not the worker's.
-    assert {worker.settings.topic_raw, worker.settings.topic_parsed} == lag_topics
+    assert set(worker.settings.source_topics) == lag_topics
     # Faust's own sensors are on the same page, under a fixed prefix (not the app id), in seconds.
     assert total(found, "form4_faust_messages_received_total") >= 3, sorted({n for n, _ in found})
     names = {n for n, _ in found}
@@ -154,11 +154,12 @@ def test_json_logs_are_json_lines_with_the_message_position(worker: WorkerProces
         except orjson.JSONDecodeError:
             pytest.fail(f"not a JSON log line: {line!r}")
     assert all({"ts", "level", "logger", "message"} <= r.keys() for r in records)
-    parsed = [r for r in records if r["message"].startswith("parsed ")]
+    # One summary line per batch (issue 12: not one per filing), with the batch's tally as fields.
+    parsed = [r for r in records if r["message"].startswith("parsed batch ")]
     dead = [r for r in records if r["message"].startswith("dead letter ")]
-    assert len(parsed) == 2 and len(dead) == 1, [r["message"] for r in records]
+    assert sum(r.get("parsed", 0) for r in parsed) == 2 and len(dead) == 1, [r["message"] for r in records]
+    assert sum(r.get("dead_letters", 0) for r in parsed) == 1
     for r in parsed + dead:
         assert r["topic"] == worker.settings.topic_raw
         assert isinstance(r["partition"], int) and isinstance(r["offset"], int)
-    assert all(r["filing_id"] in r["message"] for r in parsed)
     assert dead[0]["reason"]

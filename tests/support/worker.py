@@ -29,6 +29,7 @@ from streams.adapters.lag import group_lag
 from streams.adapters.topics_admin import ensure_topics
 from streams.config.settings import Settings
 from streams.localbroker.broker import free_port
+from streams.worker.watchdog import EXIT_STALLED
 
 
 @dataclass
@@ -39,6 +40,8 @@ class WorkerProcess:
     data_dir: Path
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    stall_restarts: int = 0
+    """Restarts after the worker's stall watchdog exited it (see streams.worker.watchdog)."""
     logs: list[Path] = field(default_factory=list)
 
     @classmethod
@@ -51,12 +54,15 @@ class WorkerProcess:
             web_port=free_port(),
             topic_raw=f"t{tag}.raw",
             topic_parsed=f"t{tag}.parsed",
+            topic_backfill=f"t{tag}.backfill",
+            topic_parsed_backfill=f"t{tag}.parsed.backfill",
             topic_transactions=f"t{tag}.transactions",
             topic_alerts=f"t{tag}.alerts",
             topic_dlq=f"t{tag}.dlq",
             topic_webhook_dlq=f"t{tag}.webhooks.dlq",
             topic_partitions=partitions,
             session_timeout_seconds=10.0,
+            stall_seconds=60.0,
             **overrides,  # type: ignore[arg-type]
         )
         # create() is called from sync fixtures and from async tests alike: run in a thread of its own.
@@ -150,6 +156,12 @@ class WorkerProcess:
             if lag.total_lag == 0 and all(p.committed is not None or p.end == 0 for p in lag.partitions):
                 return
             if self.proc is not None and self.proc.poll() is not None:
+                if self.proc.returncode == EXIT_STALLED:
+                    # What the worker's supervisor does (systemd Restart=on-failure, Docker, Kubernetes):
+                    # a stalled Faust consumer (faust #523/#175) exited for a restart; resume from Kafka.
+                    self.stall_restarts += 1
+                    self.start()
+                    continue
                 raise RuntimeError(f"worker died:\n{self.log_tail()}")
             await asyncio.sleep(0.5)
         raise TimeoutError(f"worker did not drain within {timeout}s:\n{self.log_tail()}")

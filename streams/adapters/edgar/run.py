@@ -1,4 +1,7 @@
-"""``follow`` and ``backfill``: list filings on EDGAR, download them, send them to the raw topic.
+"""``follow`` and ``backfill``: list filings on EDGAR, download them, send them to Kafka.
+
+``follow`` feeds the live lane (``FORM4_TOPIC_RAW``), ``backfill`` the backfill lane
+(``FORM4_TOPIC_BACKFILL``), which the worker reads only while no live filing waits.
 
 Delivery is at-least-once: the checkpoint is written only after Kafka acknowledged a batch, so a
 crash in between re-sends that batch on restart, and the worker drops the duplicates by filing id.
@@ -49,10 +52,11 @@ class Sink(Protocol):
 
 
 class KafkaSink:
-    """The raw topic, via :func:`streams.adapters.producer.make_producer`, keyed by accession number."""
+    """One lane's raw topic (``topic``: the live one by default), via
+    :func:`streams.adapters.producer.make_producer`, keyed by accession number."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.topic = settings.topic_raw
+    def __init__(self, settings: Settings, topic: str | None = None) -> None:
+        self.topic = topic or settings.topic_raw
         self.settings = settings
         self.producer: AIOKafkaProducer = make_producer(settings)  # TLS/SASL from settings
 

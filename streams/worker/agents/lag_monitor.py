@@ -45,11 +45,11 @@ class KafkaReading:
 
 
 def lag_topics(settings: Settings) -> list[str]:
-    """The topics the worker's group consumes: raw and parsed filings.
+    """The topics the worker's group consumes: raw and parsed filings, live and backfill lanes.
 
     Alerts are read by each webhook subscriber's own group (form4_webhook_backlog), not by this one.
     """
-    return [settings.topic_raw, settings.topic_parsed]
+    return list(settings.source_topics)
 
 
 async def _group_lag(settings: Settings, topics: list[str]) -> GroupLag:

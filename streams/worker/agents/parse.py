@@ -1,25 +1,30 @@
-"""parse_filings: raw filing bytes -> typed events, or a dead letter. Never crashes on bad input."""
+"""parse_filings: raw filing bytes -> typed events, or a dead letter. Never crashes on bad input.
+
+Records are handled a batch at a time (:mod:`streams.worker.batch`): the events, parsed records and
+dead letters of a batch are acknowledged together, and only then are its ``seen`` markers written.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import MutableMapping
-from dataclasses import dataclass
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import faust
-from faust.types import AgentT, Message, TopicT
+from faust.types import AgentT, EventT, Message, TopicT
 
 from parsers import ParseError, to_events
 from parsers.identity import copy_rank
-from streams.adapters.acks import send_acked
 from streams.config.settings import Settings
 from streams.domain.parsed import parse_raw, to_parsed
+from streams.worker.batch import BatchState, Handoff, Outbox
 from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
 from streams.worker.poison import PoisonGuard
 from streams.worker.topics import Send
+from streams.worker.watchdog import Progress
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +40,66 @@ class ParseFilings:
     parsed so far (one filing in several formats is one filing)."""
     send: Send
     metrics: Metrics
+    handoff: Handoff | None = None
+    """Where the records this worker publishes wait for its own track_positions (no JSON round trip)."""
+    progress: Progress = field(default_factory=Progress)
+    """Records handled, for the stall watchdog (one shared by the worker's agents)."""
+    state: BatchState = field(init=False)
+    """The batch's view of ``seen``: markers reach the table only once the batch is acknowledged."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", BatchState.over(seen=self.seen))
+
+    async def handle_batch(self, events: Sequence[EventT[bytes]], guard: PoisonGuard) -> None:
+        """Handle a batch of raw filings: one acknowledgement wait, then the markers, each once."""
+        outbox = Outbox(self.send)
+        for event in events:
+            raw, message = event.value, event.message
+            with self.state.handling(event):
+                await guard.run(raw, message, partial(self._handle, raw, message, outbox))
+        await self._commit(outbox, guard, events[-1].message if events else None)
+        self.progress.bump(len(events))
+        if events and outbox.tally:
+            first, last = events[0].message, events[-1].message
+            # One line per batch, not per filing (issue 12); per filing at debug.
+            log.info(
+                "parsed batch of %d from %s: %s",
+                len(events),
+                place(first),
+                outbox.summary(),
+                extra=log_context(last) | dict(outbox.tally),
+            )
 
     async def handle_raw(self, raw: bytes, message: Message) -> None:
-        """Parse one raw filing and publish its events; dead-letter it when it cannot be parsed."""
+        """A batch of one record, without the poison guard: raises what the handler raises."""
+        outbox = Outbox(self.send)
+        with self.state.handling(None):
+            await self._handle(raw, message, outbox)
+        try:
+            await outbox.settle()
+        except BaseException:
+            self.state.discard()
+            raise
+        self.state.flush()
+        outbox.done()
+
+    async def _commit(self, outbox: Outbox, guard: PoisonGuard, last: Message | None) -> None:
+        try:
+            await outbox.settle()
+        except Exception as exc:  # noqa: BLE001 - an acknowledgement failed: the broker, not a record
+            self.state.discard()  # as after a crash: the batch is redelivered and handled again
+            if last is not None:
+                guard.die(last, exc)
+            return
+        self.state.flush()
+        outbox.done()
+
+    @property
+    def _seen(self) -> MutableMapping[str, Any]:
+        return self.state.views["seen"]
+
+    async def _handle(self, raw: bytes, message: Message, outbox: Outbox) -> None:
+        """Parse one raw filing and queue its events; dead-letter it when it cannot be parsed."""
         s, m = self.settings, self.metrics
         where, ctx = place(message), log_context(message)
         try:
@@ -50,14 +112,15 @@ class ParseFilings:
                 "dead letter %s key=%r: %s", where, message.key, exc, extra=ctx | {"reason": exc.reason}
             )
             letter = dead_letter(raw, message, exc.reason, exc.message, exc.where)
-            # Acknowledged before the offset may be committed: a dead letter is never lost.
-            await send_acked([self.send(s.topic_dlq, message.key, letter.to_json())])
+            # Acknowledged with the batch, before its offsets may be committed: never lost.
+            await outbox.put(s.topic_dlq, message.key, letter.to_json())
+            outbox.tally["dead_letters"] += 1
             return
         fid = filing.filing_id
         copy_key = f"fingerprint:{filing.fingerprint}"
         rank = copy_rank(filing.accession_number, filing.issuer.cik)
         best, distinct = self._best_copy(copy_key, fid, filing.accession_number)
-        if (best is None and self.seen.get(fid) is not None) or (best is not None and rank <= best[1]):
+        if (best is None and self._seen.get(fid) is not None) or (best is not None and rank <= best[1]):
             m.filings_duplicate.labels("parse").inc()
             also = f" as {best[0]}" if best is not None and best[0] != fid else ""
             log.info(
@@ -67,41 +130,59 @@ class ParseFilings:
                 also,
                 extra=ctx | {"filing_id": fid},
             )
+            outbox.tally["duplicates"] += 1
             return
         events = to_events(filing)
         record = to_parsed(filing, events, int(message.timestamp * 1000) if message.timestamp else None)
         key = record.issuer_key.encode()
         # A better copy of a filing already parsed (its complete submission after its bare XML):
         # consumers have its events already, so only the ledger hears of it, to keep the better copy.
-        records = [] if best is not None else [(s.topic_transactions, ev.to_json()) for ev in events]
-        records.append((s.topic_parsed, record.to_json()))
-        await send_acked(self.send(topic, key, value) for topic, value in records)
-        # The 'seen' markers only after Kafka acknowledged every event: a crash in between means a
-        # redelivery re-sends them (same event ids), never a filing lost.
-        self.seen[fid] = message.offset
+        if best is None:
+            for ev in events:
+                await outbox.put(s.topic_transactions, key, ev.to_json())
+        # A backfill filing stays in the backfill lane, so live filings overtake it in the ledger too.
+        lane = s.topic_parsed_backfill if message.topic == s.topic_backfill else s.topic_parsed
+        value = record.to_json()
+        await outbox.put(lane, key, value)
+        if self.handoff is not None:
+            self.handoff.put(value, record)
+        # The 'seen' markers reach the table only after Kafka acknowledged the whole batch: a crash in
+        # between means a redelivery re-sends them (same event ids), never a filing lost.
+        self._seen[fid] = message.offset
         if not distinct:
-            self.seen[copy_key] = [fid, rank]
+            self._seen[copy_key] = [fid, rank]
         if best is not None:
             m.filings_duplicate.labels("parse").inc()
             log.info("better copy %s of filing %s at %s", fid, best[0], where, extra=ctx | {"filing_id": fid})
+            outbox.tally["better_copies"] += 1
             return
-        m.filings_parsed.labels(filing.source_format).inc()
-        m.events_emitted.inc(len(events))
-        log.info(
-            "parsed %s (%s, %d events) at %s",
-            fid,
-            filing.form_type,
-            len(events),
-            where,
-            extra=ctx | {"filing_id": fid, "accession_number": filing.accession_number},
-        )
+        source_format, n_events = filing.source_format, len(events)
+
+        def parsed() -> None:
+            m.filings_parsed.labels(source_format).inc()
+            m.events_emitted.inc(n_events)
+            # Debug: a line per filing at info costs a backfill more than the ledger does (issue 12);
+            # the metrics count them, and `form4 lag` shows progress.
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "parsed %s (%s, %d events) at %s",
+                    fid,
+                    filing.form_type,
+                    n_events,
+                    where,
+                    extra=ctx | {"filing_id": fid, "accession_number": filing.accession_number},
+                )
+
+        outbox.then(parsed)
+        outbox.tally["parsed"] += 1
+        outbox.tally["events"] += n_events
 
     def _best_copy(
         self, copy_key: str, fid: str, accession: str | None
     ) -> tuple[tuple[str, int] | None, bool]:
         """The id and rank of the best copy of this content parsed so far, and whether ``fid`` is a
         distinct filing all the same (two EDGAR accession numbers with one content are two filings)."""
-        best = self.seen.get(copy_key)
+        best = self._seen.get(copy_key)
         if best is None:
             return None, False
         other, rank = str(best[0]), int(best[1])
@@ -118,9 +199,12 @@ def register(app: faust.App, source: TopicT, step: ParseFilings) -> AgentT[Any]:
 
     @app.agent(source, concurrency=1)  # concurrency>1 can lose messages (faust #606)
     async def parse_filings(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            raw, message = event.value, event.message
-            await guard.run(raw, message, partial(step.handle_raw, raw, message))
+        s = step.settings
+        # Faust acknowledges a batch's events once this body returns for it: after its records were
+        # acknowledged and its markers written. A failed acknowledgement exits unacknowledged.
+        batches = cast(faust.Stream[bytes], stream).take_events  # on faust.Stream, not the StreamT protocol
+        async for events in batches(s.batch_max_records, within=s.batch_wait_seconds):
+            await step.handle_batch(events, guard)
 
     return parse_filings
 

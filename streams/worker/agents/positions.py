@@ -1,26 +1,32 @@
-"""track_positions: applies parsed filings to the positions table and raises/retracts alerts."""
+"""track_positions: applies parsed filings to the positions table and raises/retracts alerts.
+
+Records are handled a batch at a time (:mod:`streams.worker.batch`): the ledger applies each filing to
+a write-back view of its tables, the batch's alerts are acknowledged together, and only then does each
+changed key (positions, filings with their done markers, alerts...) reach its table, once.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sized
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence, Sized
+from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import faust
-from faust.types import AgentT, Message, TopicT
+from faust.types import AgentT, EventT, Message, TopicT
 from pydantic import ValidationError
 
-from streams.adapters.acks import send_acked
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger
-from streams.domain.records import ParsedFiling
+from streams.domain.records import Alert, ParsedFiling
+from streams.worker.batch import BatchState, Handoff, Outbox
 from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
 from streams.worker.poison import PoisonGuard
 from streams.worker.topics import Send
+from streams.worker.watchdog import Progress
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +43,69 @@ class TrackPositions:
     metrics: Metrics
     clock: Callable[[], float] = time.time
     """Unix time now, for the latency histogram."""
+    handoff: Handoff | None = None
+    """Records parse_filings of this worker just published: taken as objects, not validated again."""
+    progress: Progress = field(default_factory=Progress)
+    """Records handled, for the stall watchdog (one shared by the worker's agents)."""
+    state: BatchState = field(init=False)
+    """Write-back views of the ledger's stores: one write per changed key per batch, after the acks."""
+    batch_ledger: Ledger = field(init=False)
+    """``ledger``'s rules over :attr:`state`."""
+
+    def __post_init__(self) -> None:
+        state = BatchState.over_stores(self.ledger.s)
+        object.__setattr__(self, "state", state)
+        object.__setattr__(self, "batch_ledger", Ledger(state.stores(), self.ledger.settings))
+        # Read when /metrics is scraped, not per filing: a RocksDB table's len() is a full key scan.
+        self.metrics.positions_tracked.set_function(lambda: len(self.positions))
+
+    async def handle_batch(self, events: Sequence[EventT[bytes]], guard: PoisonGuard) -> None:
+        """Apply a batch of parsed filings: one acknowledgement wait for its alerts, then its state."""
+        outbox = Outbox(self.send)
+        for event in events:
+            raw, message = event.value, event.message
+            with self.state.handling(event):
+                await guard.run(raw, message, partial(self._handle, raw, message, outbox))
+        try:
+            await outbox.settle()
+        except Exception as exc:  # noqa: BLE001 - an acknowledgement failed: the broker, not a record
+            self.state.discard()  # as after a crash: the batch is redelivered and applied again
+            if events:
+                guard.die(events[-1].message, exc)
+            return
+        self.state.flush()
+        outbox.done()
+        self.progress.bump(len(events))
+        if events and outbox.tally:
+            # One line per batch, not per filing (issue 12); per filing at debug.
+            log.info(
+                "applied batch of %d from %s: %s",
+                len(events),
+                place(events[0].message),
+                outbox.summary(),
+                extra=log_context(events[-1].message) | dict(outbox.tally),
+            )
 
     async def handle_parsed(self, raw: bytes, message: Message) -> None:
-        """Apply one parsed filing; send its alerts; mark it done once Kafka has them."""
+        """A batch of one record, without the poison guard: raises what the handler raises."""
+        outbox = Outbox(self.send)
+        with self.state.handling(None):
+            await self._handle(raw, message, outbox)
+        try:
+            await outbox.settle()
+        except BaseException:
+            self.state.discard()
+            raise
+        self.state.flush()
+        outbox.done()
+
+    async def _handle(self, raw: bytes, message: Message, outbox: Outbox) -> None:
+        """Apply one parsed filing and queue its alerts; its done marker waits in the batch's state."""
         s, m = self.settings, self.metrics
         where, ctx = place(message), log_context(message)
         try:
-            filing = ParsedFiling.model_validate_json(raw)
+            handed = self.handoff.take(raw) if self.handoff is not None else None
+            filing = handed if handed is not None else ParsedFiling.model_validate_json(raw)
         except ValidationError as exc:
             m.dead_letters.labels("decode_error").inc()
             log.error(
@@ -54,10 +116,12 @@ class TrackPositions:
                 extra=ctx | {"reason": "decode_error"},
             )
             letter = dead_letter(raw, message, "decode_error", str(exc))
-            # Acknowledged before the offset may be committed: a dead letter is never lost.
-            await send_acked([self.send(s.topic_dlq, message.key, letter.to_json())])
+            # Acknowledged with the batch, before its offsets may be committed: never lost.
+            await outbox.put(s.topic_dlq, message.key, letter.to_json())
+            outbox.tally["dead_letters"] += 1
             return
-        outcome = self.ledger.apply(filing)
+        ledger = self.batch_ledger
+        outcome = ledger.apply(filing)
         ctx |= {
             "filing_id": filing.filing_id,
             "accession_number": filing.events[0].accession_number if filing.events else None,
@@ -65,11 +129,23 @@ class TrackPositions:
         if outcome.duplicate:
             m.filings_duplicate.labels("positions").inc()
             log.info("duplicate filing %s at %s: already applied", filing.filing_id, where, extra=ctx)
+            outbox.tally["duplicates"] += 1
             return
         # Keyed by the alert, not the issuer: an alert's raise, retraction and re-raise stay in order.
-        await send_acked(self.send(s.topic_alerts, a.subject.encode(), a.to_json()) for a in outcome.alerts)
-        self.ledger.mark_done(outcome)  # only after Kafka acknowledged the alerts
         for alert in outcome.alerts:
+            await outbox.put(s.topic_alerts, alert.subject.encode(), alert.to_json())
+        # Into the batch's state: it reaches the table only after Kafka acknowledged the batch's alerts.
+        ledger.mark_done(outcome)
+        outbox.tally["applied"] += 1
+        outbox.tally["alerts"] += len(outcome.alerts)
+        # Counted and logged once Kafka has the batch's alerts (latency: up to that acknowledgement).
+        outbox.then(partial(self._applied, filing, outcome.alerts, outcome.breaks, where, ctx))
+
+    def _applied(
+        self, filing: ParsedFiling, alerts: list[Alert], breaks: int, where: str, ctx: dict[str, Any]
+    ) -> None:
+        m = self.metrics
+        for alert in alerts:
             m.alerts_emitted.labels(alert.rule, alert.severity, alert.kind).inc()
             log.info(  # an alert is the pipeline working, not a fault: info, as the issue asks
                 "%s %s %s: %s (filing %s at %s)",
@@ -81,19 +157,19 @@ class TrackPositions:
                 where,
                 extra=ctx | {"alert_id": alert.alert_id, "rule": alert.rule},
             )
-        m.reconciliation_breaks.inc(outcome.breaks)
-        m.positions_tracked.set(len(self.positions))
+        m.reconciliation_breaks.inc(breaks)
         if filing.source_timestamp_ms:
             m.latency.observe(max(0.0, self.clock() - filing.source_timestamp_ms / 1000))
-        if outcome.breaks:
+        if breaks:
             log.warning(
                 "reconciliation: %d reported holding(s) of %s do not follow from the prior ones at %s",
-                outcome.breaks,
+                breaks,
                 filing.filing_id,
                 where,
-                extra=ctx | {"breaks": outcome.breaks},
+                extra=ctx | {"breaks": breaks},
             )
-        log.debug("applied %s at %s", filing.filing_id, where, extra=ctx)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("applied %s at %s", filing.filing_id, where, extra=ctx)
 
 
 def register(app: faust.App, source: TopicT, step: TrackPositions) -> AgentT[Any]:
@@ -104,9 +180,12 @@ def register(app: faust.App, source: TopicT, step: TrackPositions) -> AgentT[Any
 
     @app.agent(source, concurrency=1)  # concurrency>1 can lose messages (faust #606)
     async def track_positions(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            raw, message = event.value, event.message
-            await guard.run(raw, message, partial(step.handle_parsed, raw, message))
+        s = step.settings
+        # Faust acknowledges a batch's events once this body returns for it: after its alerts were
+        # acknowledged and its state written. A failed acknowledgement exits unacknowledged.
+        batches = cast(faust.Stream[bytes], stream).take_events  # on faust.Stream, not the StreamT protocol
+        async for events in batches(s.batch_max_records, within=s.batch_wait_seconds):
+            await step.handle_batch(events, guard)
 
     return track_positions
 

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from click.testing import CliRunner
 
+from streams.adapters.edgar import run as edgar_run
 from streams.adapters.edgar.client import (
     EdgarClient,
     EdgarConfigError,
@@ -27,6 +29,7 @@ from streams.adapters.edgar.feed import parse_feed
 from streams.adapters.edgar.index import business_days, daily_index_path, parse_form_index
 from streams.adapters.edgar.run import backfill, follow
 from streams.adapters.edgar.state import EdgarState, state_path
+from streams.cli import edgar as edgar_cli
 from streams.config.settings import Settings
 from tests.support.edgar_server import EdgarServer, load_filings, spread
 
@@ -322,3 +325,48 @@ async def test_backfill_walks_weekdays_skips_missing_days_and_resumes(tmp_path: 
         )
         assert again.items == []  # days re-read, but every accession was already sent
         assert server.hits_for("daily-index") and not server.hits_for("/data/")
+
+
+class RecordingProducer:
+    """aiokafka's producer as the Kafka sink uses it: records each topic sent to, acks at once."""
+
+    def __init__(self) -> None:
+        self.topics: list[str] = []
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, topic: str, value: bytes, key: bytes | None = None) -> asyncio.Future[None]:
+        self.topics.append(topic)
+        ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        ack.set_result(None)
+        return ack
+
+
+def test_backfill_feeds_the_backfill_lane_and_follow_the_live_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``edgar backfill`` sends to FORM4_TOPIC_BACKFILL (the backfill lane), ``follow`` to the raw topic."""
+    producer = RecordingProducer()
+    monkeypatch.setattr(edgar_run, "make_producer", lambda settings: producer)
+
+    async def one_filing(sink: edgar_run.Sink) -> edgar_run.Counts:
+        await sink.send_all([("0001234567-24-000123", b"<x/>")])
+        return edgar_run.Counts(listed=1, sent=1)
+
+    monkeypatch.setattr(edgar_cli, "backfill", lambda settings, sink, *args, **kwargs: one_filing(sink))
+    monkeypatch.setattr(edgar_cli, "follow", lambda settings, sink, **kwargs: one_filing(sink))
+    for name, value in {
+        "FORM4_EDGAR_USER_AGENT": UA,
+        "FORM4_DATA_DIR": str(tmp_path),
+        "FORM4_TOPIC_RAW": "live.raw",
+        "FORM4_TOPIC_BACKFILL": "old.raw",
+    }.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    done = runner.invoke(edgar_cli.edgar, ["backfill", "--from", "2024-05-06", "--to", "2024-05-06"])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(edgar_cli.edgar, ["follow", "--once"])
+    assert done.exit_code == 0, done.output
+    assert producer.topics == ["old.raw", "live.raw"]

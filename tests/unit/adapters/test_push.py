@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSizeTooLargeError
+from click.testing import CliRunner
 
 from streams.adapters.producer import PushReport, iter_files, walk_files
 from streams.cli import push as push_module
@@ -206,3 +207,43 @@ async def test_a_stop_request_finishes_the_batch_in_flight_and_checkpoints_it(
     assert report.failed_total == 0
     resumed = await push_filings(settings, [folder], resume=True)
     assert resumed.sent == 100 - report.sent and resumed.skipped[SKIP_RESUMED] == report.sent
+
+
+async def test_a_backfill_push_goes_to_the_backfill_topic_and_resumes_apart(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--backfill``: every filing on the backfill lane; ``--resume`` skips what that lane acknowledged."""
+    settings = settings.model_copy(update={"topic_backfill": "backfill.test"})
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("0001234567-24-000001.xml", "b.xml"):
+        (folder / name).write_bytes(f"<{name}/>".encode())
+    producer = use(monkeypatch, FakeProducer())
+    assert (await push_filings(settings, [folder], backfill=True)).sent == 2
+    assert [(t, k) for t, _, k in producer.sent] == [
+        ("backfill.test", b"0001234567-24-000001"),
+        ("backfill.test", None),
+    ]
+    producer = use(monkeypatch, FakeProducer())
+    live = await push_filings(settings, [folder], resume=True)  # nothing of it reached the live lane yet
+    assert live.sent == 2 and {t for t, _, _ in producer.sent} == {"raw.test"}
+    producer = use(monkeypatch, FakeProducer())
+    again = await push_filings(settings, [folder], resume=True, backfill=True)
+    assert (again.sent, again.skipped[SKIP_RESUMED], producer.sent) == (0, 2, [])
+
+
+def test_the_backfill_flag_reaches_the_push(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bool] = []
+
+    async def fake_push(*args: object, backfill: bool = False, **kwargs: object) -> PushReport:
+        seen.append(backfill)
+        return PushReport()
+
+    monkeypatch.setattr(push_module, "push_filings", fake_push)
+    monkeypatch.setenv("FORM4_DATA_DIR", str(tmp_path))
+    filing = tmp_path / "f.xml"
+    filing.write_bytes(b"<f/>")
+    for flags, expected in (([], False), (["--backfill"], True)):
+        result = CliRunner().invoke(push_module.push, [*flags, "--no-progress", str(filing)])
+        assert result.exit_code == 0, result.output
+        assert seen.pop() is expected

@@ -74,6 +74,8 @@ def unit_settings(**overrides: Any) -> Settings:
         "app_id": f"form4-unit-{tag}",
         "topic_raw": f"u{tag}.raw",
         "topic_parsed": f"u{tag}.parsed",
+        "topic_backfill": f"u{tag}.backfill",
+        "topic_parsed_backfill": f"u{tag}.parsed.backfill",
         "topic_transactions": f"u{tag}.transactions",
         "topic_alerts": f"u{tag}.alerts",
         "topic_dlq": f"u{tag}.dlq",

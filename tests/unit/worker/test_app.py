@@ -35,10 +35,11 @@ def test_topics_tables_and_agents_follow_the_settings() -> None:
     assert worker.tables.ledger.positions is app.tables["positions"]
     assert worker.tables.seen is app.tables["seen"]
 
-    sources = {a.name.rsplit(".", 1)[-1]: a.channel.get_topic_name() for a in worker.agents}
+    # Each agent reads its live lane and its backfill lane (worker/lanes.py pauses the latter).
+    sources = {a.name.rsplit(".", 1)[-1]: tuple(a.channel.topics) for a in worker.agents}  # type: ignore[attr-defined]
     assert sources == {
-        "parse_filings": s.topic_raw,
-        "track_positions": s.topic_parsed,
+        "parse_filings": (s.topic_raw, s.topic_backfill),
+        "track_positions": (s.topic_parsed, s.topic_parsed_backfill),
     }  # alerts are read by one consumer group per webhook subscriber (agents/webhooks.py), not an agent
     assert all(a.concurrency == 1 for a in worker.agents)  # faust #606
     assert set(app.agents) == {a.name for a in worker.agents}

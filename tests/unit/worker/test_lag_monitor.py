@@ -28,7 +28,7 @@ async def test_refresh_sets_the_gauge_per_partition_of_the_source_topics(
 
     monkeypatch.setattr(lag_monitor, "group_lag", fake_group_lag)
     assert await lag_monitor.refresh_lag(settings, metrics_in(registry)) == 6
-    assert asked == [[settings.topic_raw, settings.topic_parsed]]
+    assert asked == [list(settings.source_topics)]
     sample = registry.get_sample_value
     assert sample("form4_consumer_lag", {"topic": settings.topic_raw, "partition": "0"}) == 4
     assert sample("form4_consumer_lag", {"topic": settings.topic_alerts, "partition": "1"}) == 2

@@ -1,0 +1,73 @@
+"""The stall watchdog: records to read on this worker's partitions and none handled for a while -> exit."""
+
+from __future__ import annotations
+
+from streams.adapters.lag import GroupLag, PartitionLag
+from streams.config.settings import Settings
+from streams.worker.watchdog import EXIT_STALLED, Progress, StallWatchdog
+from tests.unit.worker.fakes import unit_settings
+
+SETTINGS = unit_settings(stall_seconds=60.0)
+MINE = frozenset({(SETTINGS.topic_raw, 0), (SETTINGS.topic_parsed, 0)})
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def watchdog(lag: list[PartitionLag], clock: Clock) -> tuple[StallWatchdog, list[int]]:
+    exits: list[int] = []
+
+    async def read(settings: Settings) -> GroupLag:
+        return GroupLag(settings.app_id, lag)
+
+    return StallWatchdog(SETTINGS, Progress(clock), read_lag=read, exit=exits.append), exits
+
+
+async def test_lag_on_my_partitions_and_nothing_handled_exits_for_a_restart() -> None:
+    clock = Clock()
+    dog, exits = watchdog([PartitionLag(SETTINGS.topic_raw, 0, 10, 15, 5)], clock)
+    assert not await dog.check(MINE, recovering=False)  # first sight of this assignment: the clock starts
+    clock.now += 59
+    assert not await dog.check(MINE, recovering=False)
+    clock.now += 2
+    assert await dog.check(MINE, recovering=False)
+    assert exits == [EXIT_STALLED]
+
+
+async def test_progress_recovery_a_new_assignment_or_no_lag_is_no_stall() -> None:
+    clock = Clock()
+    dog, exits = watchdog([PartitionLag(SETTINGS.topic_raw, 0, 10, 15, 5)], clock)
+    await dog.check(MINE, recovering=False)
+    clock.now += 50
+    dog.progress.bump(3)  # handled something
+    clock.now += 50
+    assert not await dog.check(MINE, recovering=False)
+    clock.now += 100
+    assert not await dog.check(MINE, recovering=True), "recovering tables is not a stall"
+    clock.now += 100
+    assert not await dog.check(MINE - {(SETTINGS.topic_parsed, 0)}, recovering=False), "a rebalance"
+    # Lag only on a partition another worker holds: not ours to restart for.
+    other, exits_other = watchdog([PartitionLag(SETTINGS.topic_raw, 1, 0, 9, 9)], clock)
+    await other.check(MINE, recovering=False)
+    clock.now += 1000
+    assert not await other.check(MINE, recovering=False)
+    assert exits == exits_other == []
+
+
+async def test_kafka_unreachable_is_not_a_stall() -> None:
+    clock = Clock()
+    exits: list[int] = []
+
+    async def down(settings: Settings) -> GroupLag:
+        raise ConnectionError("no broker")
+
+    dog = StallWatchdog(SETTINGS, Progress(clock), read_lag=down, exit=exits.append)
+    await dog.check(MINE, recovering=False)
+    clock.now += 1000
+    assert not await dog.check(MINE, recovering=False)
+    assert exits == []
