@@ -39,6 +39,7 @@ from bench.harness import (  # noqa: E402
     GroupWatch,
     cpu_seconds,
     create_topics,
+    exit_on_sigterm,
     load_average,
     local_broker,
     machine_info,
@@ -62,8 +63,12 @@ STAGES = (0.25, 0.5, 1.0)
 """Fractions of --positions at which memory is read."""
 POSITIONS_PER_ISSUER = 9
 """Universe size: one issuer per this many positions wanted. An issuer has about 9 filer groups and a
-group's first Form 3 about 4.5 positions, so a quarter to a half of the groups file in the run and
-most filings are first appearances (few filings per position: the backfill stays short)."""
+group's first Form 3 about 4.5 positions, so about half of the groups file in the run and most
+filings are first appearances (few filings per position: the backfill stays short)."""
+MAX_ISSUERS = 4000
+"""synthetic.universe draws unique insider names from 52 x 55 x 19 = 54,340: 4,000 issuers use ~38,000
+of them (more and the draw slows to a halt). Above ~50k positions the run therefore needs more filings
+per position (groups file again: Forms 4 on positions already tracked)."""
 
 
 def positions_served(worker: WorkerProcess) -> tuple[float | None, int | None]:
@@ -84,7 +89,7 @@ def settled_rss(pid: int, seconds: float = 3.0) -> int:
 async def _run(args: argparse.Namespace, tmp: Path, bootstrap: str) -> dict[str, Any]:
     target = args.positions
     t = time.perf_counter()
-    universe = Universe(SEED, n_issuers=max(20, math.ceil(target / POSITIONS_PER_ISSUER)))
+    universe = Universe(SEED, n_issuers=min(MAX_ISSUERS, max(20, math.ceil(target / POSITIONS_PER_ISSUER))))
     # A Form 3 at every first appearance: each lists the group's holdings, positions grow fast.
     engine = Generator(SEED, universe, per_day=40, form3_rate=1.0)
     print(
@@ -202,8 +207,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "partitions": args.partitions,
             "seed": SEED,
             "store": "memory://",
-            "generator": "synthetic.generator.Generator(seed, Universe(seed, n_issuers=positions/9), "
-            "per_day=40, form3_rate=1.0), complete submissions",
+            "generator": "synthetic.generator.Generator(seed, Universe(seed, "
+            "n_issuers=min(4000, positions/9)), per_day=40, form3_rate=1.0), complete submissions",
             "rss": "VmRSS of the worker process, read 3 s after lag 0; per position = (RSS - idle RSS right "
             "after /ready) / form4_positions_tracked",
         },
@@ -224,6 +229,7 @@ def main() -> None:
         "--out", type=Path, default=None, help="result file (default bench/results/memory.json)"
     )
     args = parser.parse_args()
+    exit_on_sigterm()
     result = run(args)
     path = write_result(args.out or RESULTS_DIR / "memory.json", result)
     last = result["stages"][-1]

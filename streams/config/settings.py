@@ -161,17 +161,17 @@ class Settings(BaseSettings):
         0.05,
         gt=0,
         le=5,
-        description="How often the worker checks the live topics for unread records, pausing the "
-        "backfill topics while there are some.",
+        description="How often the worker checks the live topics for lag (records not processed yet), "
+        "pausing the backfill topics while there is some.",
     )
     lanes_stream_buffer: int = Field(
-        200,
+        100,
         ge=1,
-        description="Records an agent holds in its stream buffer, fetched but not taken yet: a live "
-        "filing may wait behind that many backfill filings per stage.",
+        description="Records an agent holds in its stream buffer, read but not taken yet: a live filing "
+        "may wait behind that many backfill filings, and the batch in hand (smaller: more batches).",
     )
     lanes_fetch_records: int = Field(
-        100,
+        50,
         ge=1,
         description="Records the worker's consumer hands on per fetch (Faust `broker_max_poll_records`).",
     )

@@ -29,9 +29,6 @@ class _Recording(MutableMapping[K, V], Generic[K, V]):
     def __init__(self, inner: MutableMapping[K, V]) -> None:
         self.inner = inner
         self.before: dict[K, V] = {}
-        # Issue 12: the ledger reads far more than it writes; reads call the store's own ``get``
-        # (a dict's is C) instead of going through a method of this class.
-        self.get = inner.get  # type: ignore[method-assign]
 
     def _remember(self, key: K) -> None:
         if key not in self.before:
@@ -39,6 +36,10 @@ class _Recording(MutableMapping[K, V], Generic[K, V]):
 
     def __getitem__(self, key: K) -> V:
         return self.inner[key]
+
+    def get(self, key: K, default: Any = None) -> Any:
+        # Faster than Mapping.get's __getitem__ + KeyError, and the way the ledger reads.
+        return self.inner.get(key, default)
 
     def __contains__(self, key: object) -> bool:
         return key in self.inner
@@ -68,26 +69,12 @@ class _Recording(MutableMapping[K, V], Generic[K, V]):
 
 
 class Journal:
-    """``Journal(stores).stores`` is a :class:`Stores` that records; ``rollback()`` undoes its writes.
-
-    One journal serves every apply over the same stores (:meth:`begin` starts afresh): building one
-    per filing was a measurable part of an apply (issue 12).
-    """
+    """``Journal(stores).stores`` is a :class:`Stores` that records; ``rollback()`` undoes its writes."""
 
     def __init__(self, stores: Stores) -> None:
         # Every field of Stores, so a store added later is journalled without a change here.
         self._recorders = {f.name: _Recording(getattr(stores, f.name)) for f in fields(stores)}
         self.stores: Stores = replace(stores, **self._recorders)
-
-    def covers(self, stores: Stores) -> bool:
-        """Whether this journal records writes to exactly the mappings ``stores`` holds now."""
-        return all(getattr(stores, name) is rec.inner for name, rec in self._recorders.items())
-
-    def begin(self) -> None:
-        """Forget what earlier applies wrote: :meth:`rollback` undoes only what is written from now."""
-        for recorder in self._recorders.values():
-            if recorder.before:
-                recorder.before.clear()
 
     def rollback(self) -> None:
         """Put back every key written through :attr:`stores` as it was before."""

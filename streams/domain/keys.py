@@ -19,7 +19,6 @@ import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 
 from parsers.events import EventOwner, TransactionEvent
 
@@ -160,7 +159,6 @@ def stable_id(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 
-@lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
-    """Lower case, single spaces: titles and names as keys (the same few titles and natures recur)."""
+    """Lower case, single spaces: titles and names as keys."""
     return _SPACES.sub(" ", text.strip()).lower()

@@ -11,9 +11,9 @@ nothing that was already applied (rows are keyed by event id, alerts by a trigge
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
@@ -33,7 +33,7 @@ from streams.domain.amendments import (
 )
 from streams.domain.journal import Journal
 from streams.domain.keys import group_key, issuer_key, seller_key, stable_id
-from streams.domain.positions import filing_row, grown, rebuilt, row_value, sort_rows
+from streams.domain.positions import filing_row, row_value, sort_rows, summarize
 from streams.domain.records import Alert, AlertEvidence, AlertOwner, ParsedFiling, Rule
 from streams.domain.rules import (
     Draft,
@@ -46,7 +46,6 @@ from streams.domain.rules import (
 )
 from streams.domain.signals import classify, context_of, insider_drafts, insider_key, signals_of, trades_of
 from streams.domain.state import (
-    EMPTY_ROWS,
     AlertState,
     DaySales,
     FilingMeta,
@@ -60,9 +59,8 @@ from streams.domain.state import (
     PositionOwner,
     RowSignal,
     Sale,
-    Status,
+    StateRow,
     Summary,
-    evolve,
 )
 
 
@@ -115,19 +113,6 @@ class Outcome:
 _INDEX = "amend:"
 
 
-_ISO: dict[int, str] = {}
-
-
-def _iso(ordinal: int) -> str:
-    """A day as ISO text, by ordinal: store keys are built for many days around each filing."""
-    text = _ISO.get(ordinal)
-    if text is None:
-        if len(_ISO) > 65536:
-            _ISO.clear()  # bounded: about 180 years of days
-        text = _ISO[ordinal] = date.fromordinal(ordinal).isoformat()
-    return text
-
-
 def _index_days(meta: FilingMeta) -> set[date]:
     first = meta.orig if meta.amendment else meta.filed
     return {d for d in (first, meta.period) if d is not None}
@@ -141,10 +126,6 @@ def _ref_bucket(issuer: str, accession: str) -> str:
     return f"{_INDEX}{issuer}|ref:{accession}"
 
 
-_NO_ROWS = Summary(None, None, None, None, None, (), (), 0)
-"""The summary of a position without rows."""
-
-
 def _lower(severity: Severity) -> Severity:
     return SEVERITIES[max(SEVERITIES.index(severity) - 1, 0)]
 
@@ -152,51 +133,6 @@ def _lower(severity: Severity) -> Severity:
 def _sales_key(issuer: str, day: date, purchase: bool = False) -> str:
     # Open-market purchases share the store under their own keys (issue 11: cluster_buying).
     return f"{issuer}|P|{day.isoformat()}" if purchase else f"{issuer}|{day.isoformat()}"
-
-
-def _sale_day(row: FilingRow) -> date | None:
-    """The day of a row :meth:`Ledger._sale` makes a sale (or purchase) of, without making it."""
-    if not (is_sale(row) or is_purchase(row)) or row.day is None:
-        return None
-    if row_value(row) is None or row.shares is None:
-        return None
-    return row.day
-
-
-class _HistorySignals(Mapping[str, RowSignal]):
-    """Event id -> row signal over the filings of an insider's history, read as a rule asks.
-
-    Issue 12: building the whole mapping cost a lookup of every filing in the history per filing
-    applied (quadratic over a long history) while the rules read the signals of a few rows. An event
-    id starts with its filing's id (``parsers.events.event_id``); any other id falls back to the
-    whole mapping.
-    """
-
-    def __init__(self, ledger: Ledger, meta: FilingMeta, history: InsiderHistory) -> None:
-        self._ledger = ledger
-        self._meta = meta
-        self._history = history
-        self._all: dict[str, RowSignal] | None = None
-
-    def _everything(self) -> dict[str, RowSignal]:
-        if self._all is None:
-            filings = {t.filing_id for t in self._history.trades}
-            self._all = {g.event_id: g for f in filings for g in self._ledger._signals(f, self._meta)}
-        return self._all
-
-    def __getitem__(self, event_id: str) -> RowSignal:
-        if self._all is None:
-            # The rules ask for the rows of the history's trades, so this filing is one of its filings.
-            for g in self._ledger._signals(event_id.rsplit("/", 2)[0], self._meta):
-                if g.event_id == event_id:
-                    return g
-        return self._everything()[event_id]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._everything())
-
-    def __len__(self) -> int:
-        return len(self._everything())
 
 
 class Ledger:
@@ -207,7 +143,6 @@ class Ledger:
         self.settings = settings
         self._applying: FilingMeta | None = None
         """The filing being applied: its meta is stored only once it is done, but its names are needed."""
-        self._journal: Journal | None = None
 
     def apply(self, filing: ParsedFiling, now: datetime | None = None) -> Outcome:
         """Apply one filing, all or nothing: a failure part-way undoes every store write it made.
@@ -215,11 +150,7 @@ class Ledger:
         Issue 13: a filing that makes the apply raise (a bug, an overflowing value) is retried and then
         dead-lettered by the worker; without the rollback it would leave half its writes behind.
         """
-        journal = self._journal
-        if journal is None or not journal.covers(self.s):
-            journal = self._journal = Journal(self.s)
-        else:
-            journal.begin()
+        journal = Journal(self.s)
         stores, self.s = self.s, journal.stores
         try:
             return self._apply(filing, now)
@@ -229,7 +160,6 @@ class Ledger:
         finally:
             self.s = stores
             self._applying = None
-            journal.begin()  # holds no replaced value between applies
 
     def _apply(self, filing: ParsedFiling, now: datetime | None) -> Outcome:
         now = now or datetime.now(UTC)
@@ -246,10 +176,11 @@ class Ledger:
         self._applying = meta
         alias = (filing.fingerprint, fid) if filing.fingerprint and verdict != "distinct" else None
         out = Outcome(alias=alias)
+        meta = self._amendment_fields(filing, meta)
         if worse is not None:
             self._retire(worse, meta, now, out)
         meta = self._amend(meta, now, out)
-        out.marker = (fid, meta if meta.done else evolve(meta, done=True))
+        out.marker = (fid, replace(meta, done=True))
         return out
 
     def mark_done(self, outcome: Outcome) -> None:
@@ -292,10 +223,10 @@ class Ledger:
     def _retire(self, old: FilingMeta, meta: FilingMeta, now: datetime, out: Outcome) -> None:
         """Take back ``old``, a worse copy of the filing ``meta`` is about to apply."""
         fid = meta.filing_id
-        self._unapply(old, self._live_rows(old), out)
+        self._unapply(replace(old, rows=self._live_rows(old)), out)
         self._index(old, add=False)
         # Out of every group and of the amendment index: amendments of it now amend the better copy.
-        retired = evolve(old, status="superseded", superseded_by=fid, live=(), group="")
+        retired = replace(old, status="superseded", superseded_by=fid, live=(), group="")
         self.s.filings[old.filing_id] = retired
         gstate = self.s.groups.get(old.group) or GroupState()
         members = gstate.member_map()
@@ -314,14 +245,12 @@ class Ledger:
         self._insider_signals(old, [old], fid, now, out)
 
     # --- amendments as they are really filed (issue 10) ----------------------------------------
-    @staticmethod
-    def _amendment_fields(
-        filing: ParsedFiling, amendment: bool, accession: str | None
-    ) -> tuple[tuple[str, ...], str | None, bool, tuple[str, ...]]:
+    def _amendment_fields(self, filing: ParsedFiling, meta: FilingMeta) -> FilingMeta:
         """What the amendment logic reads of a filing: its dates, the accessions and the continuation
         part its remarks and footnotes name, and which of an amendment's rows delete their line."""
         notes = {t for ev in filing.events for texts in ev.footnotes.values() for t in texts}
         text = "\n".join([filing.remarks or "", *sorted(notes)])
+        amendment = meta.amendment
         deletions: list[str] = []
         if amendment:
             remarks_delete = says_deleted(filing.remarks or "")
@@ -330,8 +259,16 @@ class Ledger:
                 zero = not ev.is_holding and ev.shares is not None and ev.shares == 0
                 if not ev.is_holding and (zero or remarks_delete or says_deleted(row_notes)):
                     deletions.append(ev.event_id)
-        refs = named_accessions(text, accession) if amendment else ()
-        return refs, part_of(filing.remarks or ""), amendment and says_complete(text), tuple(deletions)
+        return replace(
+            meta,
+            form_type=meta.form_type or filing.form_type,
+            home=meta.group,
+            period=filing.period_of_report,
+            refs=named_accessions(text, meta.accession) if amendment else (),
+            part=part_of(filing.remarks or ""),
+            complete=amendment and says_complete(text),
+            deletions=tuple(deletions),
+        )
 
     def _index(self, meta: FilingMeta, *, add: bool) -> None:
         keys = [_day_bucket(meta.issuer, d) for d in sorted(_index_days(meta))]
@@ -354,9 +291,8 @@ class Ledger:
     def _near(self, meta: FilingMeta) -> dict[str, GroupMember]:
         """The indexed filings dated within ``NEAR_DAYS`` of ``meta``'s dates, and those naming it or
         named by it: every filing it may amend or be amended by."""
-        prefix = f"{_INDEX}{meta.issuer}|"
         keys = [
-            prefix + _iso(d.toordinal() + i)
+            _day_bucket(meta.issuer, d + timedelta(days=i))
             for d in sorted(_index_days(meta))
             for i in range(-NEAR_DAYS, NEAR_DAYS + 1)
         ]
@@ -414,7 +350,7 @@ class Ledger:
             group = based.group if based else am.home
             if a == fid or base != am.base or group != am.group:
                 groups |= {am.group, group}
-                metas[a] = evolve(am, base=base, group=group)
+                metas[a] = replace(am, base=base, group=group)
                 rebased.append(a)
         changed = set(rebased)
         for g in sorted(groups):
@@ -477,29 +413,23 @@ class Ledger:
             last |= dict.fromkeys((c.filing_id for c in chain), chain[-1].filing_id)
         changed: list[str] = []
         for m, fm in members.items():
-            new = live[m]
-            # A redelivery re-applies its rows (by event id: no double count).
-            old = set() if fm.filing_id == fid else set(fm.live)
-            removed, added = old - new, new - old
-            if removed:
-                self._unapply(fm, [r for r in fm.rows if r.event_id in removed], out)
-            if added:
-                self._apply_rows(fm, [r for r in fm.rows if r.event_id in added], out)
+            old, new = set(fm.live), live[m]
+            if fm.filing_id == fid:
+                old = set()  # a redelivery re-applies its rows (by event id: no double count)
+            if old - new:
+                self._unapply(replace(fm, rows=tuple(r for r in fm.rows if r.event_id in old - new)), out)
+            if new - old:
+                self._apply_rows(replace(fm, rows=tuple(r for r in fm.rows if r.event_id in new - old)), out)
             gone = bool(fm.rows) and not new and last[m] != m
-            standing_ids = tuple(r.event_id for r in fm.rows if r.event_id in new)
-            status: Status = "superseded" if gone else "active"
-            by = last[m] if gone else None
-            if m == fid:
-                # The record the filing's marker stores, done: its one copy (issue 12). Nothing reads
-                # ``done`` of the filing being applied before its marker is written.
-                updated = evolve(fm, live=standing_ids, status=status, superseded_by=by, done=True)
-            elif standing_ids == fm.live and status == fm.status and by == fm.superseded_by:
-                updated = fm  # unchanged: no copy of a 28-field record
-            else:
-                updated = evolve(fm, live=standing_ids, status=status, superseded_by=by)
+            updated = replace(
+                fm,
+                live=tuple(r.event_id for r in fm.rows if r.event_id in new),
+                status="superseded" if gone else "active",
+                superseded_by=last[m] if gone else None,
+            )
             if gone and fm.status != "superseded":
                 out.superseded.append(m)
-            if updated is not fm or m == fid:
+            if updated != fm or m == fid:
                 metas[m] = updated
                 if m != fid:
                     self.s.filings[m] = updated
@@ -524,10 +454,7 @@ class Ledger:
             for fm in (metas[m] for m in sorted(members))
         )
         if entries or alerts:
-            last_day = max((r.day for r in standing if r.day is not None), default=None)
-            fresh = GroupState(entries, tuple(alerts), last_day, known=True)
-            if fresh != self.s.groups.get(group):  # an equal record need not be written again
-                self.s.groups[group] = fresh
+            self.s.groups[group] = GroupState(entries, tuple(alerts))
         elif group in self.s.groups:
             del self.s.groups[group]
         return changed
@@ -549,7 +476,7 @@ class Ledger:
         for d in drafts:
             from_orphans = sorted(set(d.filing_ids) & orphans)
             if from_orphans:
-                d = evolve(
+                d = replace(
                     d,
                     alert_id=stable_id(d.alert_id, "amends_unseen_original"),
                     severity=_lower(d.severity),
@@ -580,19 +507,15 @@ class Ledger:
         ticker = first.issuer.ticker or first.issuer.name or filing.issuer_key
         filed = filing.filing_date or (filing.filed_at.date() if filing.filed_at else None)
         order = filing.filed_at.isoformat() if filing.filed_at else None
-        amendment = filing.form_type.endswith("/A")
-        group = group_key(first)
-        refs, part, complete, deletions = self._amendment_fields(filing, amendment, first.accession_number)
-        # One record per filing, with its amendment fields: each copy of a 28-field record costs.
         return FilingMeta(
             filing_id=filing.filing_id,
             issuer=filing.issuer_key,
             issuer_cik=first.issuer.cik,
             issuer_name=first.issuer.name,
             ticker=first.issuer.ticker,
-            group=group,
+            group=group_key(first),
             seller=seller_key(first),
-            amendment=amendment,
+            amendment=filing.form_type.endswith("/A"),
             filed=filed,
             orig=filing.date_of_original_submission,
             order=order or (filing.filing_date.isoformat() if filing.filing_date else ""),
@@ -603,56 +526,47 @@ class Ledger:
             status="pending",
             signals=signals_of(filing.events),
             form_type=filing.form_type,
-            home=group,
-            period=filing.period_of_report,
-            refs=refs,
-            part=part,
-            complete=complete,
-            deletions=deletions,
         )
 
-    def _apply_rows(self, meta: FilingMeta, rows: Sequence[FilingRow], out: Outcome) -> None:
-        """Add ``rows`` (of ``meta``) to their positions, the day's sales and the insider's history."""
+    def _summarize(self, ordered: tuple[StateRow, ...]) -> Summary:
+        s = self.settings
+        return summarize(ordered, s.reconcile_tolerance_shares, s.coverage_gap_days)
+
+    def _apply_rows(self, meta: FilingMeta, out: Outcome) -> None:
         by_position: dict[str, list[FilingRow]] = {}
-        for row in rows:
+        for row in meta.rows:
             by_position.setdefault(row.position, []).append(row)
-        tolerance, gap_days = self.settings.reconcile_tolerance_shares, self.settings.coverage_gap_days
-        for pk, added in by_position.items():
-            pos = self.s.positions.get(pk) or self._new_position(added[0], meta)
-            more = grown(pos, sort_rows(added), tolerance, gap_days)
-            if more is None:
-                # Rows among or before the position's own (history arriving late, a redelivery):
-                # every row again, a row of a known event id replacing it.
-                known = {r.event_id: r for r in pos.rows}
-                for row in added:
-                    known[row.event_id] = row.state_row()
-                more = rebuilt(pos, known.values(), tolerance, gap_days)
-            pos = self._named(more, meta, rows)
-            ids = {r.event_id for r in added}
+        for pk, rows in by_position.items():
+            pos = self.s.positions.get(pk) or self._new_position(rows[0], meta)
+            known = {r.event_id: r for r in pos.rows}
+            for row in rows:
+                known[row.event_id] = row.state_row()
+            ordered = tuple(sort_rows(known.values()))
+            pos = self._named(replace(pos, rows=ordered, summary=self._summarize(ordered)), meta)
+            ids = {r.event_id for r in rows}
             out.breaks += sum(1 for b in pos.summary.breaks if b.event_id in ids)
             self.s.positions[pk] = pos
             out.positions.append(pk)
-        for row in rows:
+        for row in meta.rows:
             sale = self._sale(row, meta)
             if sale is not None:
                 key = _sales_key(meta.issuer, sale.day, is_purchase(row))
                 self.s.sales[key] = (self.s.sales.get(key) or DaySales()).with_sale(sale)
-        trades = trades_of(meta, rows)
+        trades = trades_of(meta)
         if trades:
             ik = insider_key(meta)
             self.s.insiders[ik] = (self.s.insiders.get(ik) or InsiderHistory()).with_rows(trades, meta.group)
 
-    def _unapply(self, meta: FilingMeta, rows: Sequence[FilingRow], out: Outcome) -> None:
-        """Take ``rows`` (of ``meta``) back out of their positions, sales and the insider's history."""
-        tolerance, gap_days = self.settings.reconcile_tolerance_shares, self.settings.coverage_gap_days
-        for row in rows:
+    def _unapply(self, meta: FilingMeta, out: Outcome) -> None:
+        for row in meta.rows:
             pk = row.position
             pos = self.s.positions.get(pk)
-            current = pos.rows if pos else ()
-            if pos and any(r.event_id == row.event_id for r in current):
-                kept = [r for r in current if r.event_id != row.event_id]
+            if pos and any(r.event_id == row.event_id for r in pos.rows):
+                kept = tuple(r for r in pos.rows if r.event_id != row.event_id)
                 if kept:
-                    self.s.positions[pk] = self._named(rebuilt(pos, kept, tolerance, gap_days), meta, rows)
+                    self.s.positions[pk] = self._named(
+                        replace(pos, rows=kept, summary=self._summarize(kept)), meta
+                    )
                 else:
                     # No rows, no position: as if the superseded filing had never been applied,
                     # which is what an amendment arriving before its original leaves.
@@ -666,54 +580,45 @@ class Ledger:
                 self.s.sales[key] = day.without(row.event_id)
         history = self.s.insiders.get(insider_key(meta))
         if history is not None:
-            self.s.insiders[insider_key(meta)] = history.without({r.event_id for r in rows})
+            self.s.insiders[insider_key(meta)] = history.without({r.event_id for r in meta.rows})
 
-    def _named(self, pos: Position, meta: FilingMeta, rows: Sequence[FilingRow]) -> Position:
+    def _named(self, pos: Position, meta: FilingMeta) -> Position:
         """``pos`` with the names (issuer, ticker, owners, title) of the latest filing among its rows.
 
         Names differ between filings ("GOOGLE INC." then "Alphabet Inc.", "Brin Sergey" and "Sergey
         Brin"): taking them from the latest standing row makes them a function of the filings that stand,
-        never of arrival order. ``rows`` are the rows of ``meta`` being applied or withdrawn: when the
-        latest row is of ``meta``, its names come from one of those.
+        never of arrival order.
         """
-        if pos.packed == EMPTY_ROWS:
+        if not pos.rows:
             return pos
-        latest = pos.latest_filing  # of the latest row by (order, filing)
-        if latest == pos.names_from:
+        latest = max(pos.rows, key=lambda r: (r.order, r.filing_id))
+        if latest.filing_id == pos.names_from:
             return pos
-        source: Sequence[FilingRow] | None = None
-        owner: FilingMeta | None = None
-        if meta.filing_id == latest:
-            owner, source = meta, rows
-        elif self._applying is not None and self._applying.filing_id == latest:
-            owner = self._applying
-        else:
-            owner = self.s.filings.get(latest)
-        if owner is None:
+        candidates = (meta, self._applying)
+        source = next((m for m in candidates if m is not None and m.filing_id == latest.filing_id), None)
+        source = source or self.s.filings.get(latest.filing_id)
+        if source is None:
             return pos
-        row = next((r for r in (owner.rows if source is None else source) if r.position == pos.key), None)
+        row = next((r for r in source.rows if r.position == pos.key), None)
         if row is None:
             return pos
-        return evolve(
+        fresh = self._new_position(row, source)
+        return replace(
             pos,
-            issuer_name=owner.issuer_name,
-            ticker=owner.ticker,
-            owners=self._owners(row, owner),
-            security_title=row.title,
-            names_from=latest,
-        )
-
-    @staticmethod
-    def _owners(row: FilingRow, meta: FilingMeta) -> tuple[PositionOwner, ...]:
-        """The owners of a row's holder, named as ``meta`` names them."""
-        named = {o.key: o for o in meta.owners}
-        return tuple(
-            PositionOwner(k, named[k].cik if k in named else None, named[k].name if k in named else k)
-            for k in row.holder_owners
+            issuer_name=fresh.issuer_name,
+            ticker=fresh.ticker,
+            owners=fresh.owners,
+            security_title=fresh.security_title,
+            names_from=latest.filing_id,
         )
 
     def _new_position(self, row: FilingRow, meta: FilingMeta) -> Position:
-        """A position of ``row`` without rows yet."""
+        _, _, security, ownership = row.position.split("|", 3)
+        named = {o.key: o for o in meta.owners}
+        owners = tuple(
+            PositionOwner(k, named[k].cik if k in named else None, named[k].name if k in named else k)
+            for k in row.holder_owners
+        )
         return Position(
             key=row.position,
             issuer=meta.issuer,
@@ -721,14 +626,16 @@ class Ledger:
             issuer_name=meta.issuer_name,
             ticker=meta.ticker,
             holder=row.holder,
-            owners=self._owners(row, meta),
+            owners=owners,
+            security=security,
             security_title=row.title,
             table=row.table,
+            ownership=ownership,
             direct_indirect=row.direct_indirect,
             nature=row.nature,
             vehicle=row.vehicle,
-            packed=EMPTY_ROWS,
-            summary=_NO_ROWS,
+            rows=(),
+            summary=self._summarize(()),
             names_from=meta.filing_id,
         )
 
@@ -762,45 +669,38 @@ class Ledger:
         now: datetime,
         out: Outcome,
     ) -> None:
-        # The days of the sales and purchases applied or withdrawn, by side (True: purchases).
-        moved: dict[bool, list[date]] = {False: [], True: []}
-        for m in [fid, *dropped]:
-            fm = metas.get(m)
-            for r in fm.rows if fm else ():
-                day = _sale_day(r)
-                if day is not None:
-                    moved[is_purchase(r)].append(day)
-        issuer = meta.issuer
         for buying in (False, True):
-            changed = moved[buying]
+            changed = [
+                sale.day
+                for m in [fid, *dropped]
+                if (fm := metas.get(m))
+                for r in fm.rows
+                if (sale := self._sale(r, fm)) is not None and is_purchase(r) == buying
+            ]
             if not changed:
                 continue
+            issuer = meta.issuer
             days = self.settings.cluster_buy_window_days if buying else self.settings.cluster_window_days
             window = timedelta(days=days - 1)
             lo, hi = min(changed) - window, max(changed) + window
             sales: list[Sale] = []
-            prefix = f"{issuer}|P|" if buying else f"{issuer}|"
-            get = self.s.sales.get
-            for ordinal in range((lo - window).toordinal(), (hi + window).toordinal() + 1):
-                found = get(prefix + _iso(ordinal))
-                if found is not None:
-                    sales.extend(found.sales)
+            day = lo - window
+            while day <= hi + window:
+                sales.extend((self.s.sales.get(_sales_key(issuer, day, buying)) or DaySales()).sales)
+                day += timedelta(days=1)
             rule: Rule = "cluster_buying" if buying else "cluster_selling"
             drafts = cluster_drafts(issuer, sales, (lo, hi), self.settings, rule)
             drafts, unseen = self._unseen(drafts, self._orphans(drafts, metas))
             # Buying windows are kept under their own key of the same store (issue 11).
             akey = f"{issuer}|P" if buying else issuer
-            stored = self.s.issuer_alerts.get(akey)
-            existing = dict((stored or IssuerAlerts()).windows)
+            existing = dict((self.s.issuer_alerts.get(akey) or IssuerAlerts()).windows)
             in_range = [aid for anchor, aid in existing.items() if lo <= anchor <= hi]
             kept = self._reconcile(drafts, in_range, meta, fid, now, out, unseen=unseen)
             existing = {a: i for a, i in existing.items() if i not in in_range}
             for d in drafts:
                 if d.alert_id in kept and d.figures.window_start:
                     existing[d.figures.window_start] = d.alert_id
-            fresh = IssuerAlerts.of(existing.items())
-            if fresh != stored:  # an equal record need not be written again
-                self.s.issuer_alerts[akey] = fresh
+            self.s.issuer_alerts[akey] = IssuerAlerts.of(existing.items())
 
     def _reconcile(
         self,
@@ -840,7 +740,7 @@ class Ledger:
                         }
                     )
                 )
-                self.s.alerts[aid] = evolve(stored, active=False, retracted_by=fid)
+                self.s.alerts[aid] = replace(stored, active=False, retracted_by=fid)
                 retracted.add(aid)
         for aid, draft in wanted.items():
             stored = self.s.alerts.get(aid)
@@ -853,7 +753,7 @@ class Ledger:
                 if aid in unseen:
                     alert = alert.model_copy(update={"amends_unseen_original": True})
                 out.alerts.append(alert)
-                self.s.alerts[aid] = AlertState.of(True, fid, None, alert)
+                self.s.alerts[aid] = AlertState(active=True, raised_by=fid, retracted_by=None, record=alert)
         # Ids retracted now stay listed, so a redelivery after a crash re-sends the retraction.
         return sorted(set(wanted) | retracted)
 
@@ -878,13 +778,14 @@ class Ledger:
         history = self.s.insiders.get(ik)
         if history is None:
             return
-        signals = _HistorySignals(self, meta, history)
+        signals = {
+            g.event_id: g for t in {t.filing_id for t in history.trades} for g in self._signals(t, meta)
+        }
         roles = sorted({role_of(o) for o in meta.owners})
         drafts = insider_drafts(ik, history, roles, meta.who, signals, self.settings)
-        kept = tuple(self._reconcile(drafts, list(history.alerts), meta, fid, now, out))
-        if kept != history.alerts:
-            history = evolve(history, alerts=kept)
-            self.s.insiders[ik] = history
+        kept = self._reconcile(drafts, list(history.alerts), meta, fid, now, out)
+        history = replace(history, alerts=tuple(kept))
+        self.s.insiders[ik] = history
         days = [r.day for fm in changed if fm for r in fm.rows if r.day]
         if not days:
             return
@@ -895,32 +796,12 @@ class Ledger:
             gstate = self.s.groups.get(group)
             if gstate is None:
                 continue
-            if not self._rows_after(gstate, earliest, fid):
+            # Issue 10: a group's rows are those of its filings that stand (amendments restate rows).
+            metas = [fm for m in gstate.member_map() if (fm := self.s.filings.get(m))]
+            rows = [r for fm in metas for r in self._live_rows(fm)]
+            if not rows or max((r.day for r in rows if r.day), default=earliest) <= earliest:
                 continue  # history before this group's trades did not change
             self._regroup(group, {}, fid, now, out)
-
-    def _rows_after(self, gstate: GroupState, day: date, fid: str) -> bool:
-        """Whether a row that stands in the group (issue 10: amendments restate rows) is dated after
-        ``day``: only then can history up to ``day`` change the group's alerts.
-
-        The group's last day says it (issue 12: no read of its filings), unless the filing being
-        applied is a member: its record is stored only once it is done, and the group's filings as
-        stored are what count."""
-        if gstate.known:
-            for member in gstate.members:
-                if member.filing_id == fid:
-                    break
-            else:
-                return gstate.last_day is not None and gstate.last_day > day
-        for member in gstate.members:
-            fm = self.s.filings.get(member.filing_id)
-            if fm is None or not fm.live:
-                continue
-            live = fm.live
-            for r in fm.rows:
-                if r.day is not None and r.day > day and r.event_id in live:
-                    return True
-        return False
 
     def _signals(self, filing_id: str, meta: FilingMeta) -> tuple[RowSignal, ...]:
         fm = meta if filing_id == meta.filing_id else self.s.filings.get(filing_id)

@@ -17,25 +17,9 @@ from typing import TypeVar
 from parsers.events import TransactionEvent
 from streams.domain.keys import holder_of, holding_key, issuer_key, owner_key, vehicle_of
 from streams.domain.records import PositionFlow
-from streams.domain.state import (
-    EMPTY_ROWS,
-    Break,
-    FilingRow,
-    Gap,
-    Position,
-    StateRow,
-    Summary,
-    evolve,
-    exact,
-    pack_rows,
-)
+from streams.domain.state import Break, FilingRow, Gap, StateRow, Summary, exact
 
 WINDOWS = (30, 90, 365)
-
-Chain = tuple[Decimal | None, date | None, str | None]
-"""Where a position's reconciliation chain ends: its last reported figure, that figure's day and its
-filing (what the next rows are reconciled against)."""
-NO_CHAIN: Chain = (None, None, None)
 
 
 def _plain(value: Decimal | None) -> Decimal | None:
@@ -109,131 +93,20 @@ def summarize(ordered: Sequence[StateRow], tolerance: Decimal, gap_days: int) ->
     ``ordered`` is sorted by :attr:`StateRow.sort_key` (as :attr:`Position.rows` are). ``tolerance``
     and ``gap_days`` are the reconciliation settings (see :func:`reconcile`).
     """
-    return summarize_chain(ordered, tolerance, gap_days)[0]
-
-
-def summarize_chain(ordered: Sequence[StateRow], tolerance: Decimal, gap_days: int) -> tuple[Summary, Chain]:
-    """:func:`summarize`, and where the reconciliation chain ends (to carry it on, :func:`extend`)."""
-    empty = Summary(None, None, None, None, None, (), (), 0)
-    return extend(empty, NO_CHAIN, ordered, tolerance, gap_days)
-
-
-def extend(
-    summary: Summary, start: Chain, added: Sequence[StateRow], tolerance: Decimal, gap_days: int
-) -> tuple[Summary, Chain]:
-    """The summary of rows summarised as ``summary`` (their chain ending at ``start``) followed by
-    ``added`` (sorted): what :func:`summarize` gives for all of them when every added row comes after
-    the others, of another day and another filing (issue 12: an update costs its own rows, not the
-    position's whole history).
-
-    That condition is what makes it exact: duplicates are found within one day, runs within one
-    filing, so the earlier rows' breaks stand and the chain carries on from its last figure.
-    """
-    found, gaps, end = chain(added, tolerance, gap_days, start)
-    latest = None
-    for r in reversed(added):
-        if r.held is not None or r.value_owned_following is not None:
-            latest = r
-            break
-    txn_dates = [r.day for r in added if not r.is_holding and r.day]
-    last_txn = summary.last_transaction_date
-    if txn_dates and (last_txn is None or max(txn_dates) > last_txn):
-        last_txn = max(txn_dates)
-    if latest is None:
-        shares, value, underlying, as_of = (
-            summary.shares,
-            summary.value_owned,
-            summary.underlying_shares,
-            summary.as_of,
-        )
-    else:
-        shares, value, as_of = latest.held, latest.value_owned_following, latest.day
-        underlying = latest.held_underlying if latest.derivative else None
-    if not added:
-        return summary, end
-    return (
-        Summary(
-            shares=shares,
-            value_owned=value,
-            underlying_shares=underlying,
-            as_of=as_of,
-            last_transaction_date=last_txn,
-            breaks=summary.breaks + found if found else summary.breaks,
-            gaps=summary.gaps + gaps if gaps else summary.gaps,
-            row_count=summary.row_count + len(added),
-        ),
-        end,
+    reported = [r for r in ordered if r.held is not None or r.value_owned_following is not None]
+    latest = reported[-1] if reported else None
+    txn_dates = [r.day for r in ordered if not r.is_holding and r.day]
+    found_breaks, found_gaps = reconcile(ordered, tolerance, gap_days)
+    return Summary(
+        shares=latest.held if latest else None,
+        value_owned=latest.value_owned_following if latest else None,
+        underlying_shares=latest.held_underlying if latest and latest.derivative else None,
+        as_of=latest.day if latest else None,
+        last_transaction_date=max(txn_dates) if txn_dates else None,
+        breaks=found_breaks,
+        gaps=found_gaps,
+        row_count=len(ordered),
     )
-
-
-def grown(pos: Position, added: Sequence[StateRow], tolerance: Decimal, gap_days: int) -> Position | None:
-    """``pos`` with ``added`` (sorted, new event ids) after its rows, or ``None`` when they do not all
-    come after them, of later days and other filings (then :func:`rebuilt`): the common case of a
-    filing applied in date order costs its own rows, not the position's history (issue 12)."""
-    if pos.packed != EMPTY_ROWS:
-        last = pos.last_day
-        for row in added:
-            if row.day is None or (last is not None and row.day <= last) or row.filing_id in pos.filings:
-                return None
-    if len({row.event_id for row in added}) != len(added):
-        return None
-    start = (pos.prior, pos.prior_day, pos.prior_filing)
-    summary, end = extend(pos.summary, start, added, tolerance, gap_days)
-    packed, filings = pack_rows(added, pos.packed, pos.filings)
-    latest = max(((r.order, r.filing_id) for r in added), default=("", ""))
-    if pos.packed != EMPTY_ROWS:
-        latest = max(latest, (pos.latest_order, pos.latest_filing))
-    return _holding(pos, packed, filings, summary, end, added[-1].day if added else pos.last_day, latest)
-
-
-def rebuilt(pos: Position, rows: Iterable[StateRow], tolerance: Decimal, gap_days: int) -> Position:
-    """``pos`` holding exactly ``rows`` (one per event id, in any order), summarised afresh."""
-    ordered = sort_rows(rows)
-    summary, end = summarize_chain(ordered, tolerance, gap_days)
-    return packed_position(evolve(pos, summary=summary), ordered, end)
-
-
-def packed_position(pos: Position, rows: Iterable[StateRow], end: Chain | None = None) -> Position:
-    """``pos`` holding exactly ``rows`` (one per event id), its summary as it is; ``end``: where their
-    reconciliation chain ends, when known."""
-    ordered = sort_rows(rows)
-    if end is None:
-        # Where the chain ends does not depend on the reconciliation settings, only its breaks do.
-        _, _, end = chain(ordered, Decimal(1), 0)
-    packed, filings = pack_rows(ordered)
-    latest = max(((r.order, r.filing_id) for r in ordered), default=("", ""))
-    last_day = ordered[-1].day if ordered else None
-    return _holding(pos, packed, filings, pos.summary, end, last_day, latest)
-
-
-def _holding(
-    pos: Position,
-    packed: bytes,
-    filings: tuple[str, ...],
-    summary: Summary,
-    end: Chain,
-    last_day: date | None,
-    latest: tuple[str, str],
-) -> Position:
-    prior, prior_day, prior_filing = end
-    return evolve(
-        pos,
-        packed=packed,
-        summary=summary,
-        filings=filings,
-        last_day=last_day,
-        # The chain usually ends on the figure the summary shows: one object for both (the same digits
-        # and exponent, not only the same number).
-        prior=summary.shares if _same(prior, summary.shares) else prior,
-        prior_day=prior_day,
-        prior_filing=prior_filing,
-        latest_order=latest[0],
-        latest_filing=latest[1],
-    )
-
-
-def _same(a: Decimal | None, b: Decimal | None) -> bool:
-    return a is b or (a is not None and b is not None and a == b and a.as_tuple() == b.as_tuple())
 
 
 def windows(rows: Sequence[StateRow], as_of: date, derivative: bool) -> tuple[PositionFlow, ...]:
@@ -293,18 +166,12 @@ def reconcile(
     * a row repeating another filing's row (same day, code, shares and figure) is a duplicate, skipped;
     * across more than ``gap_days`` days with no filing seen, a difference is a coverage :class:`Gap`.
     """
-    found, gaps, _ = chain(rows, tolerance, gap_days)
-    return found, gaps
-
-
-def chain(
-    rows: Sequence[StateRow], tolerance: Decimal, gap_days: int, start: Chain = NO_CHAIN
-) -> tuple[tuple[Break, ...], tuple[Gap, ...], Chain]:
-    """:func:`reconcile` of ``rows`` after rows whose chain ended at ``start``, and where it ends."""
     found: list[Break] = []
     gaps: list[Gap] = []
     seen: dict[tuple[object, ...], str] = {}
-    prior, prior_day, prior_filing = start
+    prior: Decimal | None = None
+    prior_day: date | None = None
+    prior_filing: str | None = None
     run: list[StateRow] = []
 
     def close(run: list[StateRow]) -> None:
@@ -337,4 +204,4 @@ def chain(
         run.append(row)
     if run:
         close(run)
-    return tuple(found), tuple(gaps), (prior, prior_day, prior_filing)
+    return tuple(found), tuple(gaps)

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Protocol
 
 from streams.config.settings import Settings
@@ -42,24 +41,18 @@ class OwnerLike(Protocol):
 
 def role_of(owner: OwnerLike) -> str:
     """One human-readable role, most senior first."""
-    return _role(owner.officer_title, owner.is_director, owner.is_officer, owner.is_ten_percent_owner)
-
-
-@lru_cache(maxsize=4096)
-def _role(officer_title: str | None, is_director: bool, is_officer: bool, is_ten_percent_owner: bool) -> str:
-    # Issue 12: asked several times per filing, of the same few titles.
-    title = officer_title or ""
+    title = owner.officer_title or ""
     if _CEO.search(title):
         return "CEO"
     if _CFO.search(title):
         return "CFO"
     if _PRESIDENT.search(title):
         return "President"
-    if is_director:
+    if owner.is_director:
         return "Director"
-    if is_officer:
+    if owner.is_officer:
         return title.strip() or "Officer"
-    if is_ten_percent_owner:
+    if owner.is_ten_percent_owner:
         return "10% owner"
     return "Other"
 

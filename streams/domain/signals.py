@@ -17,11 +17,10 @@ so ids and the standing alerts do not depend on arrival order.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import groupby
 
 from parsers.events import TransactionEvent
 from streams.config.settings import Settings
@@ -40,7 +39,7 @@ from streams.domain.rules import (
     plan_downgrade,
     stake,
 )
-from streams.domain.state import FilingMeta, FilingRow, InsiderHistory, RowSignal, StateRow, Trade, evolve
+from streams.domain.state import FilingMeta, FilingRow, InsiderHistory, RowSignal, StateRow, Trade
 
 _PLAN_NOTE = re.compile(r"10\s*b\s*[-\u2010-\u2014]?\s*5", re.I)
 _EXERCISE_NOTE = re.compile(r"exercis|conver", re.I)
@@ -80,10 +79,10 @@ def signals_of(events: Iterable[TransactionEvent]) -> tuple[RowSignal, ...]:
     return tuple(signal_of(e) for e in events)
 
 
-def trades_of(meta: FilingMeta, rows: Sequence[FilingRow] | None = None) -> list[Trade]:
-    """A filing's rows (or those of ``rows``) as the insider's history keeps them (dated rows only)."""
+def trades_of(meta: FilingMeta) -> list[Trade]:
+    """A filing's rows as the insider's history keeps them (dated rows only)."""
     trades = []
-    for row in meta.rows if rows is None else rows:
+    for row in meta.rows:
         if row.day is None:
             continue
         kind = "P" if is_purchase(row) else "S" if is_sale(row) else "-"
@@ -112,30 +111,12 @@ def classify(history: InsiderHistory | None, day: date | None, years: int) -> tu
     each of the ``years`` prior years; ``unknown`` when the history seen does not reach back that far."""
     if history is None or not history.trades or day is None:
         return "unknown", None
-    trades = history.trades
-    start = trades[0].day
+    start = history.trades[0].day
     if (start.year, start.month) > (day.year - years, day.month):
         return "unknown", start
-    # Those months are all before ``day``: a look in each (issue 12: not a set of the whole history).
-    routine = all(_traded_in(trades, day.year - k, day.month) for k in range(1, years + 1))
+    months = {(t.day.year, t.day.month) for t in history.trades if t.kind in ("P", "S") and t.day < day}
+    routine = all((day.year - k, day.month) in months for k in range(1, years + 1))
     return ("routine" if routine else "opportunistic"), start
-
-
-def _trade_day(trade: Trade) -> date:
-    return trade.day
-
-
-def _traded_in(trades: Sequence[Trade], year: int, month: int) -> bool:
-    """Whether ``trades`` (sorted by day, as a history keeps them) hold an open-market trade (P or S)
-    in that calendar month."""
-    if year < 1:
-        return False
-    i = bisect_left(trades, date(year, month, 1), key=_trade_day)
-    while i < len(trades) and (trades[i].day.year, trades[i].day.month) == (year, month):
-        if trades[i].kind in ("P", "S"):
-            return True
-        i += 1
-    return False
 
 
 # --- group rules: large_purchase, late_filing -------------------------------------------------------
@@ -218,7 +199,7 @@ def finish(draft: Draft, rows: Sequence[FilingRow], ctx: GroupContext, settings:
     mine = [r for r in rows if r.holder in holders]
     before, after = stake(mine) if mine else (None, Decimal(0))
     trader = ctx.trader
-    return evolve(
+    return replace(
         context,
         alert_id=_with_trader(draft.alert_id, trader),
         trader=trader,
@@ -244,7 +225,7 @@ def context_of(
     summary = draft.summary
     if stale and "stale" not in summary:
         summary += f" (stale: filed more than {settings.stale_trade_days} days after the trade)"
-    return evolve(
+    return replace(
         draft,
         summary=summary,
         stale=stale,
@@ -309,13 +290,10 @@ def _first_purchases(
         return []
     start = history.trades[0].day
     drafts = []
-    # Buys are in day order (the history's): the latest buy before a day is the previous day's.
-    previous: date | None = None
-    for day, same_day in groupby(buys, key=_trade_day):
-        bought_before, previous = previous, day
-        if start >= day or (bought_before is not None and bought_before >= day - lookback):
+    for day in sorted({t.day for t in buys}):
+        if start >= day or any(day - lookback <= t.day < day for t in buys):
             continue  # never seen before this day, or bought within the lookback
-        todays = list(same_day)
+        todays = [t for t in buys if t.day == day]
         value = sum((t.value or Decimal(0) for t in todays), Decimal(0))
         shares = sum((t.shares or Decimal(0) for t in todays), Decimal(0))
         depth = (day - start).days
@@ -359,15 +337,8 @@ def _repeat_sales(
     span = timedelta(days=settings.repeat_sale_window_days - 1)
     sales = [t for t in history.trades if t.kind == "S"]
     qualifying: dict[date, list[Trade]] = {}
-    # Sales are in day order (the history's): each window is a slice, found with two cursors.
-    lo = hi = 0
     for start in sorted({t.day for t in sales}):
-        while sales[lo].day < start:
-            lo += 1
-        hi = max(hi, lo)
-        while hi < len(sales) and sales[hi].day <= start + span:
-            hi += 1
-        inside = sales[lo:hi]
+        inside = [t for t in sales if start <= t.day <= start + span]
         per_filing: dict[str, Decimal] = {}
         for t in inside:
             per_filing[t.filing_id] = per_filing.get(t.filing_id, Decimal(0)) + (t.value or Decimal(0))
@@ -380,20 +351,12 @@ def _repeat_sales(
         ):
             qualifying[start] = inside
     drafts = []
-    starts = sorted(qualifying)
-    ids_of = {start: {t.event_id for t in inside} for start, inside in qualifying.items()}
-    for n, start in enumerate(starts):
-        inside = qualifying[start]
-        ids = ids_of[start]
-        # A window whose sales an earlier window within the span holds already is not repeated.
-        earlier = n - 1
-        repeated = False
-        while earlier >= 0 and start - starts[earlier] <= span:
-            if ids <= ids_of[starts[earlier]]:
-                repeated = True
-                break
-            earlier -= 1
-        if repeated:
+    for start, inside in sorted(qualifying.items()):
+        ids = {t.event_id for t in inside}
+        if any(
+            earlier < start and start - earlier <= span and ids <= {t.event_id for t in other}
+            for earlier, other in qualifying.items()
+        ):
             continue
         value = sum((t.value or Decimal(0) for t in inside), Decimal(0))
         shares = sum((t.shares or Decimal(0) for t in inside), Decimal(0))

@@ -22,49 +22,22 @@ The store each record lives in (see :class:`streams.domain.ledger.Stores`):
 
 from __future__ import annotations
 
-import sys
-from bisect import insort
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from operator import attrgetter
-from typing import Any, Literal, Self, TypeVar, cast, overload
+from typing import Any, Literal, Self
 
 import orjson
 
 from streams.domain.keys import name_key
 from streams.domain.records import Alert
 
-WIRE_VERSION = 3
-"""Leads every encoded record: a record of another layout fails loudly instead of decoding wrongly.
-
-3 (issue 12): a position's rows are packed (see :attr:`Position.packed`). Records of version 2 are
-still read (a worker restarting on a changelog written before), each as it was written then."""
-READABLE_VERSIONS = (2, 3)
+WIRE_VERSION = 2
+"""Leads every encoded record: a record of another layout fails loudly instead of decoding wrongly."""
 
 Status = Literal["pending", "active", "superseded", "empty"]
 """A filing's state: ``empty`` has no rows (nothing to apply); ``superseded`` was amended."""
-
-
-_T = TypeVar("_T")
-_LAYOUTS: dict[type, tuple[Callable[[Any], Any], dict[str, int]]] = {}
-
-
-def evolve(record: _T, /, **changes: Any) -> _T:
-    """``dataclasses.replace(record, **changes)`` for a dataclass: the same record through its
-    ``__init__``, several times faster (issue 12: the ledger copies its records in its hot loops)."""
-    cls = type(record)
-    layout = _LAYOUTS.get(cls)
-    if layout is None:
-        names = [f.name for f in fields(cls) if f.init]  # type: ignore[arg-type]
-        get = attrgetter(*names) if len(names) > 1 else (lambda r: (getattr(r, names[0]),))
-        layout = _LAYOUTS[cls] = (get, {name: i for i, name in enumerate(names)})
-    get, index = layout
-    values = list(get(record))
-    for name, value in changes.items():
-        values[index[name]] = value
-    return cls(*values)
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -87,7 +60,7 @@ def _day(value: date | None) -> str | None:
 
 
 def _unday(value: str | None) -> date | None:
-    return _date(value)
+    return None if value is None else date.fromisoformat(value)
 
 
 class _Wire:
@@ -108,15 +81,9 @@ class _Wire:
     @classmethod
     def from_wire(cls, data: bytes) -> Self:
         version, body = orjson.loads(data)
-        if version not in READABLE_VERSIONS:
+        if version != WIRE_VERSION:
             raise ValueError(f"{cls.__name__}: state written in wire format {version}, not {WIRE_VERSION}")
-        return cls.from_versioned(version, body)
-
-    @classmethod
-    def from_versioned(cls, version: int, data: Sequence[Any]) -> Self:
-        """The record of a tuple written in wire format ``version``; the layout of most records is the
-        same in every readable version."""
-        return cls.from_tuple(data)
+        return cls.from_tuple(body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +116,7 @@ class Owner(_Wire):
 
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
-        cik, name, director, officer, ten, other, title = data
-        return cls(_intern(cik), _intern(name), director, officer, ten, other, _intern(title))
+        return cls(*data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,21 +205,7 @@ class StateRow(_Wire):
     def from_tuple(cls, data: Sequence[Any]) -> Self:
         e, f, d, o, h, c, ad, s, p, fo, vf, pl, t, u = data
         return cls(
-            # Ids recur in the filing's live rows, signals, sales and the insider's trades: one string.
-            _intern(e),
-            _intern(f),
-            _unday(d),
-            o,
-            h,
-            c,
-            ad,
-            _undec(s),
-            _undec(p),
-            _undec(fo),
-            _undec(vf),
-            pl,
-            _intern(t),
-            _undec(u),
+            e, f, _unday(d), o, h, c, ad, _undec(s), _undec(p), _undec(fo), _undec(vf), pl, t, _undec(u)
         )
 
 
@@ -301,14 +253,14 @@ class FilingRow(StateRow):
         fields = dict(zip(_STATE_ROW_FIELDS, StateRow.from_tuple(row).to_tuple_fields(), strict=True))
         return cls(
             **fields,
-            holding=_intern(holding),
-            holder=_intern(holder),
-            holder_owners=tuple(_intern(o) for o in owners),
-            position=_intern(position),
-            title=_intern(title),
-            direct_indirect=_intern(di),
-            nature=_intern(nature),
-            vehicle=_intern(vehicle),
+            holding=holding,
+            holder=holder,
+            holder_owners=tuple(owners),
+            position=position,
+            title=title,
+            direct_indirect=di,
+            nature=nature,
+            vehicle=vehicle,
         )
 
 
@@ -326,7 +278,7 @@ class Break(_Wire):
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
         event_id, expected, reported = data
-        return cls(_intern(event_id), Decimal(expected), Decimal(reported))
+        return cls(event_id, Decimal(expected), Decimal(reported))
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +305,7 @@ class Gap(_Wire):
     def from_tuple(cls, data: Sequence[Any]) -> Self:
         event_id, since, until, expected, reported = data
         return cls(
-            _intern(event_id),
+            event_id,
             date.fromisoformat(since),
             date.fromisoformat(until),
             Decimal(expected),
@@ -419,20 +371,13 @@ class PositionOwner(_Wire):
 
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
-        key, cik, name = data
-        return cls(_intern(key), _intern(cik), _intern(name))
+        return cls(*data)
 
 
 @dataclass(frozen=True, slots=True)
 class Position(_Wire):
     """One holding of one holder: issuer x holder x security x direct/indirect vehicle, its rows
-    (sorted) and their summary.
-
-    Issue 12: the rows are packed (:attr:`packed`; read them as :attr:`rows`), and the position keeps
-    what adding later rows needs of them (:attr:`filings` to :attr:`latest_filing`), so an update
-    costs its own rows, never the position's whole history, and a position with a long history stays
-    small in memory. Nothing of a row is dropped: every view of the rows is what it was.
-    """
+    (sorted) and their summary."""
 
     key: str
     issuer: str
@@ -442,47 +387,21 @@ class Position(_Wire):
     holder: str
     """An owner key, or ``group:...`` for the joint filers together."""
     owners: tuple[PositionOwner, ...]
+    security: str
+    """The security part of the key (for derivatives, the series)."""
     security_title: str | None
     table: str
+    ownership: str
+    """The ownership part of the key: ``D`` or ``I:<nature>[#<vehicle digest>]``."""
     direct_indirect: str | None
     nature: str | None
     vehicle: str | None
-    packed: bytes
-    """Its rows, sorted by :attr:`StateRow.sort_key`, one per event id: a JSON array of compact row
-    tuples (see :func:`_pack_row`) that name their filing by its index in :attr:`filings`."""
+    rows: tuple[StateRow, ...]
+    """Sorted by :attr:`StateRow.sort_key`; one per event id."""
     summary: Summary
     names_from: str = ""
     """The filing whose names (issuer, ticker, owners, title) are shown: the latest one among the
     position's rows, so the names are a function of the filings that stand, never of arrival order."""
-    filings: tuple[str, ...] = ()
-    """The filings of its rows, in the order of their first row."""
-    last_day: date | None = None
-    """The day of its last row (``None`` when no row is dated)."""
-    prior: Decimal | None = None
-    """Where its reconciliation chain ends (``positions.chain``): the last reported figure counted..."""
-    prior_day: date | None = None
-    """... that figure's day ..."""
-    prior_filing: str | None = None
-    """... and its filing."""
-    latest_order: str = ""
-    """The latest of its rows by (order, filing): whose names the position shows (its order)..."""
-    latest_filing: str = ""
-    """... and its filing."""
-
-    @property
-    def security(self) -> str:
-        """The security part of the key (for derivatives, the series)."""
-        return self.key.split("|", 3)[2]
-
-    @property
-    def ownership(self) -> str:
-        """The ownership part of the key: ``D`` or ``I:<nature>[#<vehicle digest>]``."""
-        return self.key.split("|", 3)[3]
-
-    @property
-    def rows(self) -> tuple[StateRow, ...]:
-        """Its rows, unpacked: sorted by :attr:`StateRow.sort_key`, one per event id."""
-        return unpack_rows(self.packed, self.filings)
 
     @property
     def holder_kind(self) -> str:
@@ -497,210 +416,42 @@ class Position(_Wire):
             self.ticker,
             self.holder,
             [o.to_tuple() for o in self.owners],
+            self.security,
             self.security_title,
             self.table,
+            self.ownership,
             self.direct_indirect,
             self.nature,
             self.vehicle,
-            orjson.Fragment(self.packed),
+            [r.to_tuple() for r in self.rows],
             self.summary.to_tuple(),
             self.names_from,
-            self.filings,
-            _day(self.last_day),
-            _dec(self.prior),
-            _day(self.prior_day),
-            self.prior_filing,
-            self.latest_order,
-            self.latest_filing,
         )
 
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
-        (key, issuer, cik, name, ticker, holder, owners, title, table, di, nature, vehicle) = data[:12]
-        rows, summary, names_from, filings, last_day, prior, prior_day, prior_filing = data[12:20]
-        latest_order, latest_filing = data[20:22]
-        decoded = Summary.from_tuple(summary)
-        return cls(
-            _intern(key),  # also the position key of its rows in their filings
-            _intern(issuer),
-            _intern(cik),
-            _intern(name),
-            _intern(ticker),
-            _intern(holder),
-            _owners(owners),
-            _intern(title),
-            _intern(table),
-            _intern(di),
-            _intern(nature),
-            _intern(vehicle),
-            _exact_bytes(orjson.dumps(rows)),
-            decoded,
-            _intern(names_from),
-            tuple(_intern(f) for f in filings),
-            _date(last_day),
-            # The chain usually ends on the figure the summary shows: one object for both.
-            decoded.shares if prior is not None and prior == _dec(decoded.shares) else _undec(prior),
-            _date(prior_day),
-            _intern(prior_filing),
-            latest_order,
-            _intern(latest_filing),
-        )
-
-    @classmethod
-    def from_versioned(cls, version: int, data: Sequence[Any]) -> Self:
-        if version >= 3:
-            return cls.from_tuple(data)
-        # Version 2: the rows as StateRow tuples, security and ownership kept apart, no chain.
-        (key, issuer, cik, name, ticker, holder, owners, _, title, table, _, di, nature, vehicle) = data[:14]
-        rows = tuple(StateRow.from_tuple(r) for r in data[14])
+        (key, issuer, cik, name, ticker, holder, owners, security, title, table, ownership) = data[:11]
+        di, nature, vehicle, rows, summary = data[11:16]
         names_from = data[16] if len(data) > 16 else ""
-        from streams.domain.positions import packed_position  # positions builds on this module
-
-        position = packed_position(
-            cls(
-                key,
-                _intern(issuer),
-                _intern(cik),
-                _intern(name),
-                _intern(ticker),
-                _intern(holder),
-                _owners(owners),
-                _intern(title),
-                _intern(table),
-                _intern(di),
-                _intern(nature),
-                _intern(vehicle),
-                EMPTY_ROWS,
-                Summary.from_tuple(data[15]),
-                _intern(names_from),
-            ),
-            rows,
+        return cls(
+            key,
+            issuer,
+            cik,
+            name,
+            ticker,
+            holder,
+            tuple(PositionOwner.from_tuple(o) for o in owners),
+            security,
+            title,
+            table,
+            ownership,
+            di,
+            nature,
+            vehicle,
+            tuple(StateRow.from_tuple(r) for r in rows),
+            Summary.from_tuple(summary),
+            names_from,
         )
-        return cast(Self, position)
-
-
-EMPTY_ROWS = b"[]"
-"""The packed rows of a position without rows."""
-_TABLES = ("non_derivative", "derivative")
-_DAYS: dict[int, date] = {}
-
-
-def _date(value: int | str | None) -> date | None:
-    """A day from its ordinal or ISO text, one object per day: positions share their days."""
-    if value is None:
-        return None
-    ordinal = value if isinstance(value, int) else date.fromisoformat(value).toordinal()
-    day = _DAYS.get(ordinal)
-    if day is None:
-        day = _DAYS.setdefault(ordinal, date.fromordinal(ordinal))
-    return day
-
-
-@overload
-def _intern(value: str) -> str: ...
-@overload
-def _intern(value: None) -> None: ...
-@overload
-def _intern(value: str | None) -> str | None: ...
-def _intern(value: str | None) -> str | None:
-    # Decoded records repeat names, titles and filing ids across records: one string for each.
-    return None if value is None else sys.intern(value)
-
-
-def _owners(data: Sequence[Sequence[Any]]) -> tuple[PositionOwner, ...]:
-    return tuple(PositionOwner(_intern(k), _intern(c), _intern(n)) for k, c, n in data)
-
-
-def _exact_bytes(data: bytes) -> bytes:
-    """``data`` in a buffer of its own size: orjson's output keeps a buffer of 4 KiB or more, a waste
-    in a record kept in memory (measured: 4 KiB per position)."""
-    return memoryview(data).tobytes()
-
-
-def _pack_row(row: StateRow, index: int) -> list[Any]:
-    """One row as the packed rows keep it: its filing as ``index`` (in :attr:`Position.filings`); its
-    event id and order, when they are what ``parsers.events`` and ``positions.order_key`` make of the
-    filing, table and row number, as that number and the filing time (the rest follows from them)."""
-    fid, table = row.filing_id, row.table
-    event: int | str = row.event_id
-    order: str | list[str] = [row.order]
-    head = f"{fid}/{table}/"
-    number = row.event_id[len(head) :] if row.event_id.startswith(head) else ""
-    if number.isascii() and number.isdigit() and str(int(number)) == number:
-        event = int(number)
-        tail = f"|{fid}|{table}|{event:04d}"
-        if row.order.endswith(tail):
-            order = row.order[: -len(tail)]
-    return [
-        event,
-        index,
-        None if row.day is None else row.day.toordinal(),
-        order,
-        row.is_holding,
-        row.code,
-        row.acquired_disposed,
-        _dec(row.shares),
-        _dec(row.price),
-        _dec(row.owned_following),
-        _dec(row.value_owned_following),
-        row.plan,
-        _TABLES.index(table) if table in _TABLES else table,
-        _dec(row.underlying_shares),
-    ]
-
-
-def _unpack_row(data: Sequence[Any], filings: Sequence[str]) -> StateRow:
-    event, index, day, order, holding, code, ad, shares, price, following, value, plan, table, under = data
-    fid = filings[index]
-    table = _TABLES[table] if isinstance(table, int) else table
-    if isinstance(event, int):
-        number, event = event, f"{fid}/{table}/{event}"
-        order = f"{order}|{fid}|{table}|{number:04d}" if isinstance(order, str) else order[0]
-    else:
-        order = order[0]
-    return StateRow(
-        event,
-        fid,
-        _date(day),
-        order,
-        holding,
-        code,
-        ad,
-        _undec(shares),
-        _undec(price),
-        _undec(following),
-        _undec(value),
-        plan,
-        table,
-        _undec(under),
-    )
-
-
-def pack_rows(
-    rows: Sequence[StateRow], packed: bytes = EMPTY_ROWS, filings: tuple[str, ...] = ()
-) -> tuple[bytes, tuple[str, ...]]:
-    """``rows`` packed after the rows ``packed`` holds (whose filings are ``filings``): the packed rows
-    and their filings."""
-    known = {f: i for i, f in enumerate(filings)}
-    added = []
-    for row in rows:
-        index = known.get(row.filing_id)
-        if index is None:
-            index = known[row.filing_id] = len(known)
-        added.append(_pack_row(row, index))
-    if not added:
-        return packed, filings
-    more = orjson.dumps(added)
-    # Two JSON arrays joined: orjson writes no spaces, so this is what dumping them as one writes.
-    joined = _exact_bytes(more) if packed == EMPTY_ROWS else packed[:-1] + b"," + more[1:]
-    return joined, (*filings, *list(known)[len(filings) :])
-
-
-def unpack_rows(packed: bytes, filings: Sequence[str]) -> tuple[StateRow, ...]:
-    """The rows :func:`pack_rows` packed."""
-    if packed == EMPTY_ROWS:
-        return ()
-    return tuple(_unpack_row(r, filings) for r in orjson.loads(packed))
 
 
 @dataclass(frozen=True, slots=True)
@@ -808,34 +559,34 @@ class FilingMeta(_Wire):
         )[:7]
         live = data[27] if len(data) > 27 else [r[0][0] for r in rows] if status == "active" else []
         return cls(
-            _intern(fid),
-            _intern(issuer),
-            _intern(cik),
-            _intern(name),
-            _intern(ticker),
-            _intern(group),
-            _intern(seller),
+            fid,
+            issuer,
+            cik,
+            name,
+            ticker,
+            group,
+            seller,
             amendment,
             _unday(filed),
             _unday(orig),
-            _intern(order),
-            _intern(accession),
+            order,
+            accession,
             tuple(Owner.from_tuple(o) for o in owners),
-            _intern(who),
+            who,
             tuple(FilingRow.from_tuple(r) for r in rows),
             status,
             done,
-            _intern(superseded_by),
+            superseded_by,
             tuple(RowSignal.from_tuple(g) for g in signals),
-            _intern(form_type),
-            _intern(home),
+            form_type,
+            home,
             _unday(period),
-            tuple(_intern(r) for r in refs),
+            tuple(refs),
             part,
             complete,
-            tuple(_intern(d) for d in deletions),
-            _intern(base),
-            tuple(_intern(e) for e in live),
+            tuple(deletions),
+            base,
+            tuple(live),
         )
 
 
@@ -869,8 +620,9 @@ class RowSignal(_Wire):
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
         event_id, filed, late, lag, due, breach, evidence = data
-        notes = tuple((_intern(a), _intern(b), _intern(c)) for a, b, c in evidence)
-        return cls(_intern(event_id), _unday(filed), late, lag, _unday(due), breach, notes)
+        return cls(
+            event_id, _unday(filed), late, lag, _unday(due), breach, tuple((a, b, c) for a, b, c in evidence)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -900,16 +652,7 @@ class Trade(_Wire):
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
         event_id, filing_id, day, kind, shares, value, plan = data
-        when = _date(day)
-        assert when is not None  # a trade is dated
-        return cls(_intern(event_id), _intern(filing_id), when, kind, _undec(shares), _undec(value), plan)
-
-
-def _trade_order(trade: Trade) -> tuple[date, str]:
-    return trade.day, trade.event_id
-
-
-_event_id = attrgetter("event_id")
+        return cls(event_id, filing_id, date.fromisoformat(day), kind, _undec(shares), _undec(value), plan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -920,26 +663,16 @@ class InsiderHistory(_Wire):
     """
 
     trades: tuple[Trade, ...] = ()
-    """Sorted by (day, event id)."""
     alerts: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     """The amendment groups of the insider's filings: their alerts are recomputed when older history
     arrives (the trader classification depends on it)."""
 
     def with_rows(self, trades: Iterable[Trade], group: str) -> InsiderHistory:
-        """The history with ``trades`` added (a trade of a known event id replaces it)."""
-        added = list(trades)
-        groups = self.groups if group in self.groups else tuple(sorted((*self.groups, group)))
-        ids = {t.event_id for t in added}
-        if len(ids) == len(added) and ids.isdisjoint(map(_event_id, self.trades)):
-            # Issue 12: new events go in at their places; no re-sort of a long history per filing.
-            merged = list(self.trades)
-            for t in added:
-                insort(merged, t, key=_trade_order)
-            return InsiderHistory(tuple(merged), self.alerts, groups)
         known = {t.event_id: t for t in self.trades}
-        known.update((t.event_id, t) for t in added)
-        ordered = tuple(sorted(known.values(), key=_trade_order))
+        known.update((t.event_id, t) for t in trades)
+        ordered = tuple(sorted(known.values(), key=lambda t: (t.day, t.event_id)))
+        groups = self.groups if group in self.groups else tuple(sorted((*self.groups, group)))
         return InsiderHistory(ordered, self.alerts, groups)
 
     def without(self, event_ids: set[str]) -> InsiderHistory:
@@ -953,11 +686,7 @@ class InsiderHistory(_Wire):
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
         trades, alerts, groups = data
-        return cls(
-            tuple(Trade.from_tuple(t) for t in trades),
-            tuple(_intern(a) for a in alerts),
-            tuple(_intern(g) for g in groups),
-        )
+        return cls(tuple(Trade.from_tuple(t) for t in trades), tuple(alerts), tuple(groups))
 
 
 @dataclass(frozen=True, slots=True)
@@ -976,7 +705,7 @@ class GroupMember(_Wire):
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
         fid, amendment, filed, orig, order = data
-        return cls(_intern(fid), amendment, _unday(filed), _unday(orig), _intern(order))
+        return cls(fid, amendment, _unday(filed), _unday(orig), order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -985,28 +714,17 @@ class GroupState(_Wire):
 
     members: tuple[GroupMember, ...] = ()
     alerts: tuple[str, ...] = ()
-    last_day: date | None = None
-    """Issue 12: the day of the group's latest standing row (``None``: none is dated), when
-    :attr:`known`: whether older history can change the group's alerts, without reading its filings."""
-    known: bool = False
-    """Whether :attr:`last_day` is the group's (written when the group was last recomputed)."""
 
     def member_map(self) -> dict[str, GroupMember]:
         return {m.filing_id: m for m in self.members}
 
     def to_tuple(self) -> tuple[Any, ...]:
-        return ([m.to_tuple() for m in self.members], self.alerts, _day(self.last_day), self.known)
+        return ([m.to_tuple() for m in self.members], self.alerts)
 
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
-        # Version 2 wrote members and alerts only: the last day is then unknown.
-        members, alerts, last_day, known = (*data, None, False)[:4]
-        return cls(
-            tuple(GroupMember.from_tuple(m) for m in members),
-            tuple(_intern(a) for a in alerts),
-            _date(last_day),
-            known,
-        )
+        members, alerts = data
+        return cls(tuple(GroupMember.from_tuple(m) for m in members), tuple(alerts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1041,17 +759,15 @@ class Sale(_Wire):
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
         day, seller, name, roles, value, shares, event_id, filing_id, plan = data
-        when = _date(day)
-        assert when is not None  # a sale is dated
         return cls(
-            when,
-            _intern(seller),
-            _intern(name),
-            tuple(_intern(r) for r in roles),
+            date.fromisoformat(day),
+            seller,
+            name,
+            tuple(roles),
             Decimal(value),
             Decimal(shares),
-            _intern(event_id),
-            _intern(filing_id),
+            event_id,
+            filing_id,
             plan,
         )
 
@@ -1097,7 +813,7 @@ class IssuerAlerts(_Wire):
 
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
-        return cls(tuple((date.fromisoformat(anchor), _intern(aid)) for anchor, aid in data))
+        return cls(tuple((date.fromisoformat(anchor), aid) for anchor, aid in data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1108,36 +824,20 @@ class AlertState(_Wire):
     raised_by: str | None
     """The filing whose application raised it (re-sent when that same filing is redelivered)."""
     retracted_by: str | None
-    payload: bytes
-    """The alert record as ``form4.alert/1`` JSON (:meth:`Alert.to_json`): issue 12, a fifth of the
-    memory of the record itself, which is read back only to retract it (:attr:`record`)."""
-
-    @classmethod
-    def of(cls, active: bool, raised_by: str | None, retracted_by: str | None, record: Alert) -> AlertState:
-        return cls(active, raised_by, retracted_by, record.to_json())
-
-    @property
-    def record(self) -> Alert:
-        return Alert.model_validate_json(self.payload)
+    record: Alert
 
     def to_tuple(self) -> tuple[Any, ...]:
-        return (self.active, self.raised_by, self.retracted_by, orjson.Fragment(self.payload))
+        record = self.record.model_dump(mode="json", by_alias=True)
+        return (self.active, self.raised_by, self.retracted_by, record)
 
     @classmethod
     def from_tuple(cls, data: Sequence[Any]) -> Self:
         active, raised_by, retracted_by, record = data
-        # Through the model: the payload is the record's own JSON, byte for byte, as when it was raised.
-        payload = Alert.model_validate(record).to_json()
-        return cls(active, _intern(raised_by), _intern(retracted_by), payload)
+        return cls(active, raised_by, retracted_by, Alert.model_validate(record))
 
 
 __all__ = [
-    "EMPTY_ROWS",
-    "READABLE_VERSIONS",
     "WIRE_VERSION",
-    "evolve",
-    "pack_rows",
-    "unpack_rows",
     "AlertState",
     "Break",
     "DaySales",

@@ -35,7 +35,6 @@ def position_record(pos: Position, as_of: date | None = None) -> PositionRecord:
     day = as_of or today()
     summary = pos.summary
     derivative = pos.table == "derivative"
-    rows = pos.rows  # unpacked once (issue 12: a position keeps its rows packed)
     return PositionRecord(
         key=pos.key,
         issuer=PositionIssuer(cik=pos.issuer_cik or pos.issuer, ticker=pos.ticker, name=pos.issuer_name),
@@ -56,8 +55,8 @@ def position_record(pos: Position, as_of: date | None = None) -> PositionRecord:
         as_of=summary.as_of,
         last_transaction_date=summary.last_transaction_date,
         flows_as_of=day,
-        flows=windows(rows, day, derivative),
-        last_event_id=rows[-1].event_id if rows else None,
+        flows=windows(pos.rows, day, derivative),
+        last_event_id=pos.rows[-1].event_id if pos.rows else None,
         breaks=tuple(
             PositionBreak(event_id=b.event_id, expected=b.expected, reported=b.reported)
             for b in summary.breaks

@@ -14,9 +14,7 @@ from parsers import to_events
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import to_parsed
-from streams.domain.positions import packed_position
 from streams.domain.state import (
-    EMPTY_ROWS,
     WIRE_VERSION,
     Break,
     DaySales,
@@ -90,23 +88,24 @@ def test_decimals_keep_their_exact_digits_and_exponent() -> None:
         row_count=1,
     )
     owners = (PositionOwner("name:doe jane", None, "Doe Jane A"),)
-    empty = Position(
-        "k|o|s|D",
+    position = Position(
+        "k",
         "i",
         "0000000001",
         None,
         None,
         "o",
         owners,
+        "s",
         "S",
         "derivative",
         "D",
+        "D",
         None,
         None,
-        EMPTY_ROWS,
+        (row,),
         summary,
     )
-    position = packed_position(empty, (row,))
     back = Position.from_wire(position.to_wire())
     assert back == position
     got = back.rows[0]
