@@ -98,7 +98,7 @@ async def test_live_filings_overtake_a_backfill_and_both_lanes_end_applied(
 
     worker.start()
     pushed = subprocess.run(
-        [sys.executable, "-m", "streams", "push", "--backfill", "--no-progress", str(folder)],
+        [sys.executable, "-m", "streams", "push", "--backfill", str(folder)],
         env=worker.env,
         cwd=REPO,
         capture_output=True,

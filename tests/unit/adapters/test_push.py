@@ -244,6 +244,6 @@ def test_the_backfill_flag_reaches_the_push(tmp_path: Path, monkeypatch: pytest.
     filing = tmp_path / "f.xml"
     filing.write_bytes(b"<f/>")
     for flags, expected in (([], False), (["--backfill"], True)):
-        result = CliRunner().invoke(push_module.push, [*flags, "--no-progress", str(filing)])
+        result = CliRunner().invoke(push_module.push, [*flags, str(filing)])
         assert result.exit_code == 0, result.output
         assert seen.pop() is expected
