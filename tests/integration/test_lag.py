@@ -51,7 +51,7 @@ def test_lag_without_worker_then_piling_up_then_drained(kafka_bootstrap: str, tm
     empty = _lag_json(worker)
     assert empty["group"] == worker.settings.app_id
     assert {(p["topic"], p["partition"]) for p in empty["partitions"]} == {
-        (t, i) for t in (raw, worker.settings.topic_parsed) for i in range(worker.settings.topic_partitions)
+        (t, i) for t in worker.settings.source_topics for i in range(worker.settings.topic_partitions)
     }
     assert empty["total_lag"] == 0 and all(p["committed"] is None for p in empty["partitions"])
     assert set(empty["partitions"][0]) == {"topic", "partition", "committed", "end", "lag"}
