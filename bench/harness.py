@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -96,6 +97,16 @@ def machine_info() -> dict[str, Any]:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         **code_measured(),
     }
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that the bench's cleanup (workers, broker, scratch folder) runs
+    when it is stopped from outside, as on Ctrl-C."""
+
+    def _exit(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
 
 
 # --- processes ----------------------------------------------------------------------------------------
@@ -434,6 +445,7 @@ __all__ = [
     "child_env",
     "code_measured",
     "cpu_seconds",
+    "exit_on_sigterm",
     "create_topics",
     "load_average",
     "local_broker",

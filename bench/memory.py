@@ -195,7 +195,7 @@ async def _run(args: argparse.Namespace, tmp: Path, bootstrap: str) -> dict[str,
 def run(args: argparse.Namespace) -> dict[str, Any]:
     load_before = load_average()
     began = time.perf_counter()
-    with scratch_dir("form4-memory-") as tmp:
+    with scratch_dir("f4b-memory-") as tmp:
         with local_broker(tmp) as bootstrap:
             measured = asyncio.run(_run(args, tmp, bootstrap))
     return {

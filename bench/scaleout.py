@@ -276,7 +276,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     raws = render_all(filings)
     print(f"{len(raws)} synthetic submissions; replaying them offline for the expected positions", flush=True)
     t = time.perf_counter()
-    with scratch_dir("form4-scaleout-") as tmp:
+    with scratch_dir("f4b-scaleout-") as tmp:
         expected = expected_positions(raws, Settings(data_dir=tmp))
         replay_seconds = time.perf_counter() - t
         print(f"offline replay: {len(expected)} positions in {replay_seconds:.1f}s", flush=True)

@@ -41,6 +41,7 @@ from bench.harness import (  # noqa: E402
     child_env,
     cpu_seconds,
     create_topics,
+    exit_on_sigterm,
     load_average,
     local_broker,
     machine_info,
@@ -195,7 +196,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         flush=True,
     )
     rounds: dict[str, list[dict[str, Any]]] = {"yardstick": [], "worker": []}
-    with scratch_dir("form4-throughput-") as tmp:
+    with scratch_dir("f4b-throughput-") as tmp:
         with local_broker(tmp) as bootstrap:
             admin = Settings(data_dir=tmp, kafka_bootstrap=bootstrap, topic_partitions=args.partitions)
             raw_topic = f"backlog-{uuid.uuid4().hex[:8]}.raw"
@@ -262,6 +263,7 @@ def main() -> None:
         "--out", type=Path, default=None, help="result file (default bench/results/throughput.json)"
     )
     args = parser.parse_args()
+    exit_on_sigterm()
     if not args.yardstick.is_file():
         parser.error(f"--yardstick {args.yardstick}: no such file")
     result = run(args)
