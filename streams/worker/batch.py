@@ -190,6 +190,21 @@ class Outbox:
             raise failed
 
 
+async def settle_and_write(outbox: Outbox, state: BatchState) -> None:
+    """Wait for every acknowledgement of a batch, then write its state and run what follows it.
+
+    A failed acknowledgement forgets the batch's state (as a crash would: the batch is handled again
+    after the restart) and is raised.
+    """
+    try:
+        await outbox.settle()
+    except BaseException:
+        state.discard()
+        raise
+    state.flush()
+    outbox.done()
+
+
 class Handoff:
     """Parsed filings this worker just published, by their exact bytes: when the same worker reads one
     back from the parsed topic, the ledger takes the object instead of validating the JSON again.
@@ -221,4 +236,4 @@ class Handoff:
         return len(self._records)
 
 
-__all__ = ["BatchState", "Handoff", "Outbox", "WriteBack", "handling"]
+__all__ = ["BatchState", "Handoff", "Outbox", "WriteBack", "handling", "settle_and_write"]

@@ -19,7 +19,7 @@ from parsers import ParseError, to_events
 from parsers.identity import copy_rank
 from streams.config.settings import Settings
 from streams.domain.parsed import parse_raw, to_parsed
-from streams.worker.batch import BatchState, Handoff, Outbox
+from streams.worker.batch import BatchState, Handoff, Outbox, settle_and_write
 from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
 from streams.worker.poison import PoisonGuard
@@ -75,24 +75,14 @@ class ParseFilings:
         outbox = Outbox(self.send)
         with self.state.handling(None):
             await self._handle(raw, message, outbox)
-        try:
-            await outbox.settle()
-        except BaseException:
-            self.state.discard()
-            raise
-        self.state.flush()
-        outbox.done()
+        await settle_and_write(outbox, self.state)
 
     async def _commit(self, outbox: Outbox, guard: PoisonGuard, last: Message | None) -> None:
         try:
-            await outbox.settle()
+            await settle_and_write(outbox, self.state)
         except Exception as exc:  # noqa: BLE001 - an acknowledgement failed: the broker, not a record
-            self.state.discard()  # as after a crash: the batch is redelivered and handled again
             if last is not None:
                 guard.die(last, exc)
-            return
-        self.state.flush()
-        outbox.done()
 
     @property
     def _seen(self) -> MutableMapping[str, Any]:

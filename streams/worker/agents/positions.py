@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger
 from streams.domain.records import Alert, ParsedFiling
-from streams.worker.batch import BatchState, Handoff, Outbox
+from streams.worker.batch import BatchState, Handoff, Outbox, settle_and_write
 from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
 from streams.worker.poison import PoisonGuard
@@ -67,14 +67,11 @@ class TrackPositions:
             with self.state.handling(event):
                 await guard.run(raw, message, partial(self._handle, raw, message, outbox))
         try:
-            await outbox.settle()
+            await settle_and_write(outbox, self.state)
         except Exception as exc:  # noqa: BLE001 - an acknowledgement failed: the broker, not a record
-            self.state.discard()  # as after a crash: the batch is redelivered and applied again
             if events:
                 guard.die(events[-1].message, exc)
             return
-        self.state.flush()
-        outbox.done()
         self.progress.bump(len(events))
         if events and outbox.tally:
             # One line per batch, not per filing (issue 12); per filing at debug.
@@ -91,13 +88,7 @@ class TrackPositions:
         outbox = Outbox(self.send)
         with self.state.handling(None):
             await self._handle(raw, message, outbox)
-        try:
-            await outbox.settle()
-        except BaseException:
-            self.state.discard()
-            raise
-        self.state.flush()
-        outbox.done()
+        await settle_and_write(outbox, self.state)
 
     async def _handle(self, raw: bytes, message: Message, outbox: Outbox) -> None:
         """Apply one parsed filing and queue its alerts; its done marker waits in the batch's state."""
