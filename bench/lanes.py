@@ -19,6 +19,7 @@ import json
 import math
 import os
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -234,6 +235,11 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "lanes.json")
     args = parser.parse_args()
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)  # stopped from outside: the worker and the broker are stopped too
+
+    signal.signal(signal.SIGTERM, stop)
     overrides = dict(item.split("=", 1) for item in args.set)
     loadavg_start = [round(x, 2) for x in os.getloadavg()]
     result = asyncio.run(run(args.n, args.partitions, not args.no_live, overrides))

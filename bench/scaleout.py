@@ -29,6 +29,7 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ from bench.harness import (  # noqa: E402
     write_result,
 )
 from streams.adapters.consume import read_all  # noqa: E402
+from streams.adapters.lag import group_lag  # noqa: E402
 from streams.config.settings import Settings  # noqa: E402
 from streams.domain.offline import replay  # noqa: E402
 from streams.domain.views import public_position  # noqa: E402
@@ -97,7 +99,8 @@ async def changelog_partitions(settings: Settings) -> dict[str, int]:
 
 
 async def lost_filings(settings: Settings) -> dict[str, Any]:
-    """Raw filings that reached neither the parsed topic nor the dead letters, by accession number.
+    """Raw filings that reached neither the parsed topic nor the dead letters when the run ended, by
+    accession number ("lost": for good if the group committed past them, until a restart if not).
 
     Counted by id, not by the topics' sizes: a redelivered filing parsed twice would hide a lost one.
     """
@@ -239,7 +242,17 @@ async def group_run(
                     "raw_committed_then": progress.raw_committed,
                     "stop_seconds": round(time.perf_counter() - at, 2),
                 }
-            done, progress = await watch.wait_drained(n, live)
+            stalled: str | None = None
+            stalled_partitions: list[dict[str, Any]] = []
+            try:
+                done, progress = await watch.wait_drained(n, live, stall=90.0)
+            except TimeoutError as exc:
+                # A group that stops committing (a gap in a partition's offsets) is a result of this
+                # run, not a reason to lose the others: recorded with the partitions still lagging.
+                done, progress = time.perf_counter(), await watch.read()
+                stalled = str(exc).splitlines()[0]
+                lag = await group_lag(settings, [settings.topic_raw, settings.topic_parsed])
+                stalled_partitions = [asdict(p) for p in lag.partitions if p.lag]
             readings = [
                 {
                     "web_port": w.settings.web_port,
@@ -257,8 +270,9 @@ async def group_run(
     return {
         "workers": count,
         "stopped_one": stopped,
-        "seconds": round(elapsed, 2),
-        "filings_per_second": round(n / elapsed, 1),
+        "stalled": {"error": stalled, "lagging_partitions": stalled_partitions} if stalled else None,
+        "seconds": None if stalled else round(elapsed, 2),
+        "filings_per_second": None if stalled else round(n / elapsed, 1),
         "ready_spread_seconds": round(max(ready) - first, 2),
         "milestones_seconds": {k: round(v - first, 2) for k, v in watch.milestones.items()},
         "filings_parsed": progress.parsed_end,
@@ -293,8 +307,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 runs.append(r)
                 pos = r["positions"]
                 label = f"{count} worker{'s' if count > 1 else ''}" + (", one stopped" if stop_one else "")
+                rate = (
+                    f"{r['filings_per_second']:>8.1f} filings/s ({r['seconds']:.1f}s)"
+                    if r["filings_per_second"]
+                    else f"STALLED: {r['stalled']['error']}"
+                )
                 print(
-                    f"{label:<24} {r['filings_per_second']:>8.1f} filings/s ({r['seconds']:.1f}s); "
+                    f"{label:<24} {rate}; "
                     f"filings lost {r['filings_accounted']['lost']}, parsed twice "
                     f"{r['filings_accounted']['parsed_twice']}; positions "
                     f"equal to replay: merged by owner {pos['merged_by_owner']['equal']}, naive union "
@@ -302,7 +321,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     "served by several workers)",
                     flush=True,
                 )
-    single = [r["filings_per_second"] for r in runs if r["workers"] == 1 and not r["stopped_one"]]
+    single = [
+        r["filings_per_second"]
+        for r in runs
+        if r["workers"] == 1 and not r["stopped_one"] and not r["stalled"]
+    ]
     base = statistics.median(single) if single else None
     return {
         "benchmark": "scaleout",
@@ -323,6 +346,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "speedup_vs_one_worker": [
             [f"{r['workers']}{'-stop' if r['stopped_one'] else ''}", round(r["filings_per_second"] / base, 2)]
             for r in runs
+            if r["filings_per_second"]
         ]
         if base
         else None,
@@ -356,6 +380,7 @@ def main() -> None:
     path = write_result(args.out or RESULTS_DIR / "scaleout.json", result)
     mismatched = [r for r in result["runs"] if not r["positions"]["merged_by_owner"]["equal"]]
     lossy = [r for r in result["runs"] if r["filings_accounted"]["lost"]]
+    stalls = [r for r in result["runs"] if r["stalled"]]
     print(
         f"speed-up vs 1 worker: {result['speedup_vs_one_worker']}; "
         + (
@@ -363,7 +388,8 @@ def main() -> None:
             if mismatched
             else "positions equal; "
         )
-        + (f"{len(lossy)} run(s) that lost filings; " if lossy else "no filing lost; ")
+        + (f"{len(lossy)} run(s) with filings never parsed; " if lossy else "no filing lost; ")
+        + (f"{len(stalls)} run(s) stalled short of lag 0; " if stalls else "")
         + str(path)
     )
 

@@ -6,7 +6,7 @@ workers as it likes, each from its own settings (``create_app(Settings(...))``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import faust
@@ -16,12 +16,12 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from streams.adapters.kafka_security import ssl_context
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger
-from streams.worker import lanes, watchdog
+from streams.worker import lanes, offsets, watchdog
 from streams.worker.agents import parse, positions, webhooks
 from streams.worker.agents.parse import ParseFilings
 from streams.worker.agents.positions import TrackPositions
 from streams.worker.agents.webhooks import DeliverWebhooks
-from streams.worker.batch import Handoff
+from streams.worker.batch import LEDGER_MARKERS, ChangelogBarrier, Handoff
 from streams.worker.lanes import LaneController
 from streams.worker.metrics import Metrics, metrics_in
 from streams.worker.tables import Tables, create_tables
@@ -136,6 +136,10 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
         metrics=metrics,
         handoff=handoff,
         progress=progress,
+        # A batch's state in Kafka before its done markers are written.
+        barrier=ChangelogBarrier(
+            getattr(tables.ledger, f.name) for f in fields(tables.ledger) if f.name not in LEDGER_MARKERS
+        ),
     )
     step_deliver = DeliverWebhooks(settings=settings, send=topics.send)
     # Each agent reads its live topic and its backfill topic; the lanes task pauses the backfill ones
@@ -144,6 +148,7 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
     parsed = lane_source(app, settings, settings.topic_parsed, settings.topic_parsed_backfill)
     agents = (parse.register(app, raw, step_parse), positions.register(app, parsed, step_track))
     controller = lanes.register(app, settings)
+    offsets.register(app, frozenset(settings.source_topics))  # commits never pass a dropped record
     watchdog.register(app, settings, progress)  # exits a worker that has records to read but handles none
     webhooks.register(app, step_deliver, metrics)  # a task: a consumer group per subscriber, not an agent
     ingest.register(app, settings, topics.send)

@@ -8,13 +8,21 @@ in an :class:`Outbox`, waits once for all the acknowledgements, and only then wr
 to its table, once. A crash at any point before that leaves the tables and the committed offsets as
 they were before the batch: the batch is redelivered and handled again, with the same ids (at-least-
 once; never a record lost). Faust acknowledges the batch's events after the agent's loop body returns.
+
+A crash *during* the writes can leave some tables' changelog records in Kafka and not others: the
+records of different changelog partitions travel in different produce requests. So the "done"
+markers (the ledger's ``filings`` and ``aliases``) go last, after a barrier that waits until Kafka
+has every state record before them (:func:`settle_and_write`): a redelivered filing without its marker
+is applied again, which changes nothing already applied (rows are keyed by event id); a marker without
+the state it stands for, which would make the redelivery a "duplicate" and lose the filing, cannot
+happen. Found by the SIGKILL crash test (a position missing after a kill mid-write).
 """
 
 from __future__ import annotations
 
 import weakref
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any, Generic, TypeVar
@@ -112,11 +120,17 @@ class WriteBack(MutableMapping[str, V], Generic[V]):
         self.pending.clear()
 
 
+LEDGER_MARKERS = frozenset({"filings", "aliases"})
+"""The ledger's stores that say a filing is done (its marker, and the alias written with it)."""
+
+
 @dataclass
 class BatchState:
     """The write-back views of one agent's tables."""
 
     views: dict[str, WriteBack[Any]]
+    markers: frozenset[str] = frozenset()
+    """Views written last, once the others are in Kafka: what says "done" (see the module's docstring)."""
 
     @classmethod
     def over(cls, **tables: MutableMapping[str, Any]) -> BatchState:
@@ -124,7 +138,9 @@ class BatchState:
 
     @classmethod
     def over_stores(cls, stores: Stores) -> BatchState:
-        return cls.over(**{f.name: getattr(stores, f.name) for f in fields(stores)})
+        """The ledger's stores; its done markers (``filings``, and ``aliases`` written with them) last."""
+        views = {f.name: WriteBack(getattr(stores, f.name)) for f in fields(stores)}
+        return cls(views, markers=LEDGER_MARKERS)
 
     def stores(self) -> Stores:
         """A :class:`Stores` of these views, for the ledger."""
@@ -138,8 +154,14 @@ class BatchState:
         with handling(event):
             yield
 
-    def flush(self) -> int:
-        return sum(view.flush() for view in self.views.values())
+    def flush(self, markers: bool | None = None) -> int:
+        """Write the pending keys of every view (``None``), of the marker views only (``True``) or of
+        the others only (``False``); how many."""
+        return sum(
+            view.flush()
+            for name, view in self.views.items()
+            if markers is None or (name in self.markers) == markers
+        )
 
     def discard(self) -> None:
         for view in self.views.values():
@@ -190,18 +212,55 @@ class Outbox:
             raise failed
 
 
-async def settle_and_write(outbox: Outbox, state: BatchState) -> None:
+Barrier = Callable[[], Awaitable[None]]
+"""Waits until Kafka acknowledged the state records written so far (:class:`ChangelogBarrier`)."""
+
+
+class ChangelogBarrier:
+    """Waits until Kafka acknowledged every changelog record the watched tables sent since the last wait.
+
+    A table write sends its changelog record through Faust's producer buffer and drops the future
+    (``Table.on_key_set``); the producer's own ``flush`` gives up after 0.1 s without a send, so it is
+    no barrier. This keeps the futures instead, by wrapping ``send_changelog`` on each table instance
+    (faust-streaming 0.15.3, pinned).
+    """
+
+    def __init__(self, tables: Iterable[Any]) -> None:
+        self.pending: list[Awaitable[Any]] = []
+        for table in tables:
+            send = table.send_changelog
+
+            def tracked(*args: Any, _send: Callable[..., Any] = send, **kwargs: Any) -> Any:
+                future = _send(*args, **kwargs)
+                self.pending.append(future)
+                return future
+
+            table.send_changelog = tracked
+
+    async def __call__(self) -> None:
+        pending, self.pending = self.pending, []
+        for future in pending:
+            await future
+
+
+async def settle_and_write(outbox: Outbox, state: BatchState, barrier: Barrier | None = None) -> None:
     """Wait for every acknowledgement of a batch, then write its state and run what follows it.
 
-    A failed acknowledgement forgets the batch's state (as a crash would: the batch is handled again
-    after the restart) and is raised.
+    With ``state.markers`` and a ``barrier``: the other views are written, the barrier waited for, then
+    the markers written. A failed acknowledgement forgets the batch's state (as a crash would: the
+    batch is handled again after the restart) and is raised; so is a failed barrier.
     """
     try:
         await outbox.settle()
     except BaseException:
         state.discard()
         raise
-    state.flush()
+    if barrier is not None and state.markers:
+        if state.flush(markers=False):
+            await barrier()
+        state.flush(markers=True)
+    else:
+        state.flush()
     outbox.done()
 
 
@@ -236,4 +295,14 @@ class Handoff:
         return len(self._records)
 
 
-__all__ = ["BatchState", "Handoff", "Outbox", "WriteBack", "handling", "settle_and_write"]
+__all__ = [
+    "LEDGER_MARKERS",
+    "Barrier",
+    "BatchState",
+    "ChangelogBarrier",
+    "Handoff",
+    "Outbox",
+    "WriteBack",
+    "handling",
+    "settle_and_write",
+]

@@ -11,12 +11,14 @@ assignment changes and while Faust recovers tables, which are not stalls.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import faust
 
@@ -66,6 +68,8 @@ class StallWatchdog:
     progress: Progress
     read_lag: Callable[[Settings], Awaitable[GroupLag]] = group_lag
     exit: Callable[[int], None] = _exit
+    describe: Callable[[], str] = lambda: ""
+    """What the worker's consumer and agents were doing, logged with a stall (a diagnosis for later)."""
     _assigned: frozenset[Partition] = frozenset()
 
     async def check(self, assigned: frozenset[Partition], recovering: bool) -> bool:
@@ -98,13 +102,73 @@ class StallWatchdog:
             EXIT_STALLED,
             extra={"lag": sum(behind.values()), "idle_seconds": round(idle)},
         )
+        try:
+            log.critical("stalled worker's state:\n%s", self.describe())
+        except Exception:  # noqa: BLE001 - a diagnosis that fails must not keep a stalled worker up
+            log.exception("stalled worker's state could not be described")
         self.exit(EXIT_STALLED)
         return True
 
 
+def _tps(tps: Any) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(tps or ())) or "-"
+
+
+def _awaiting(coro: Any) -> str:
+    """Where a suspended coroutine waits: its await chain, outermost first (a Task's own
+    ``get_stack`` shows the outermost frame only). Ends with what the innermost awaits (a Future)."""
+    out: list[str] = []
+    while coro is not None and len(out) < 40:
+        frame = next(
+            (getattr(coro, a) for a in ("cr_frame", "ag_frame", "gi_frame") if getattr(coro, a, None)), None
+        )
+        if frame is None:
+            out.append(f"    waits on {coro!r:.200}")
+            break
+        out.append(f"    {frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        coro = next(
+            (getattr(coro, a) for a in ("cr_await", "ag_await", "gi_yieldfrom") if getattr(coro, a, None)),
+            None,
+        )
+    return "\n".join(out)
+
+
+def describe(app: faust.App) -> str:
+    """The consumer's partition sets (Faust's and aiokafka's) and each agent's stack.
+
+    Private attributes of faust-streaming 0.15.3 and aiokafka 0.14 (pinned), read only: what tells a
+    partition Faust stopped fetching (not active: paused, or buffered and never given back) from an
+    agent waiting on something that never comes.
+    """
+    consumer: Any = app.consumer
+    lines = [
+        f"assigned: {_tps(consumer.assignment())}",
+        f"faust active: {_tps(getattr(consumer, '_active_partitions', None))}",
+        f"faust paused: {_tps(getattr(consumer, '_paused_partitions', None))}",
+        f"faust buffered (stream buffer full): {_tps(getattr(consumer, '_buffered_partitions', None))}",
+        f"flow control active: {app.flow_control.is_active()}; in recovery: {app.in_recovery}; "
+        f"rebalancing: {app.rebalancing}",
+    ]
+    kafka = getattr(getattr(consumer, "_thread", None), "_consumer", None)
+    if kafka is not None:
+        lines.append(f"aiokafka paused: {_tps(kafka.paused())}")
+        for tp in sorted(kafka.assignment()):
+            state = kafka._subscription.subscription.assignment.state_value(tp)  # noqa: SLF001
+            lines.append(
+                f"  {tp.topic}[{tp.partition}] highwater={kafka.highwater(tp)} "
+                f"position={getattr(state, '_position', None)} paused={getattr(state, 'paused', None)}"
+            )
+    for agent in app.agents.values():
+        for actor in getattr(agent, "_actors", ()):
+            task = getattr(actor, "actor_task", None)
+            if isinstance(task, asyncio.Task) and not task.done():
+                lines.append(f"agent {agent.name} awaits:\n{_awaiting(task.get_coro())}")
+    return "\n".join(lines)
+
+
 def register(app: faust.App, settings: Settings, progress: Progress) -> StallWatchdog:
     """Check every ``FORM4_STALL_SECONDS / 4`` on ``app``'s own partitions."""
-    watchdog = StallWatchdog(settings, progress)
+    watchdog = StallWatchdog(settings, progress, describe=lambda: describe(app))
 
     @app.timer(interval=max(settings.stall_seconds / 4, 1.0), on_leader=False)
     async def stall_watchdog() -> None:

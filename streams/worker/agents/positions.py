@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger
 from streams.domain.records import Alert, ParsedFiling
-from streams.worker.batch import BatchState, Handoff, Outbox, settle_and_write
+from streams.worker.batch import Barrier, BatchState, Handoff, Outbox, settle_and_write
 from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
 from streams.worker.poison import PoisonGuard
@@ -47,6 +47,9 @@ class TrackPositions:
     """Records parse_filings of this worker just published: taken as objects, not validated again."""
     progress: Progress = field(default_factory=Progress)
     """Records handled, for the stall watchdog (one shared by the worker's agents)."""
+    barrier: Barrier | None = None
+    """Waits until Kafka has every state record of a batch, before its done markers are written (the
+    worker: its producer's flush; see streams/worker/batch.py)."""
     state: BatchState = field(init=False)
     """Write-back views of the ledger's stores: one write per changed key per batch, after the acks."""
     batch_ledger: Ledger = field(init=False)
@@ -67,7 +70,7 @@ class TrackPositions:
             with self.state.handling(event):
                 await guard.run(raw, message, partial(self._handle, raw, message, outbox))
         try:
-            await settle_and_write(outbox, self.state)
+            await settle_and_write(outbox, self.state, self.barrier)
         except Exception as exc:  # noqa: BLE001 - an acknowledgement failed: the broker, not a record
             if events:
                 guard.die(events[-1].message, exc)
@@ -88,7 +91,7 @@ class TrackPositions:
         outbox = Outbox(self.send)
         with self.state.handling(None):
             await self._handle(raw, message, outbox)
-        await settle_and_write(outbox, self.state)
+        await settle_and_write(outbox, self.state, self.barrier)
 
     async def _handle(self, raw: bytes, message: Message, outbox: Outbox) -> None:
         """Apply one parsed filing and queue its alerts; its done marker waits in the batch's state."""
