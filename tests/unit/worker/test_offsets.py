@@ -98,12 +98,16 @@ class FakeApp:
         self.consumer = consumer
 
 
-async def test_a_hole_that_stands_past_the_grace_is_sought_back_once_per_grace() -> None:
+def guarded(grace: float) -> tuple[Clock, FakeConsumer, Any, CommitGuard]:
+    """A guard on RAW over a fake consumer whose committed offset there is 50."""
     clock = Clock()
     consumer = FakeConsumer()
-    app: Any = FakeApp(consumer)
-    guard = CommitGuard(frozenset({RAW.topic}), grace=2.0, clock=clock)
     consumer._committed_offset[RAW] = 50
+    return clock, consumer, FakeApp(consumer), CommitGuard(frozenset({RAW.topic}), grace=grace, clock=clock)
+
+
+async def test_a_hole_that_stands_past_the_grace_is_sought_back_once_per_grace() -> None:
+    clock, consumer, app, guard = guarded(grace=2.0)
     consumer.ack(RAW, 53, 54)
     assert await guard.repair(app) == 0  # first seen
     clock.now = 1.0
@@ -123,11 +127,7 @@ async def test_a_hole_that_stands_past_the_grace_is_sought_back_once_per_grace()
 
 
 async def test_no_repair_while_rebalancing_or_recovering_or_without_acknowledgements_after() -> None:
-    clock = Clock()
-    consumer = FakeConsumer()
-    app: Any = FakeApp(consumer)
-    guard = CommitGuard(frozenset({RAW.topic}), grace=0.0, clock=clock)
-    consumer._committed_offset[RAW] = 50
+    _, consumer, app, guard = guarded(grace=0.0)
     consumer.ack(RAW, 50, 51)  # in order: no hole
     assert await guard.repair(app) == 0
     consumer._acked[RAW] = [60]
