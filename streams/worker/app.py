@@ -140,6 +140,7 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
         barrier=ChangelogBarrier(
             getattr(tables.ledger, f.name) for f in fields(tables.ledger) if f.name not in LEDGER_MARKERS
         ),
+        assigned=lambda: app.consumer.assignment(),
     )
     step_deliver = DeliverWebhooks(settings=settings, send=topics.send)
     # Each agent reads its live topic and its backfill topic; the lanes task pauses the backfill ones

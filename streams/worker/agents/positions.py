@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger
 from streams.domain.records import Alert, ParsedFiling
-from streams.worker.batch import Barrier, BatchState, Handoff, Outbox, settle_and_write
+from streams.worker.batch import Assigned, Barrier, BatchState, Handoff, Outbox, settle_and_write
 from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
 from streams.worker.poison import PoisonGuard
@@ -50,6 +50,8 @@ class TrackPositions:
     barrier: Barrier | None = None
     """Waits until Kafka has every state record of a batch, before its done markers are written (the
     worker: its producer's flush; see streams/worker/batch.py)."""
+    assigned: Assigned | None = None
+    """The partitions the worker owns now: a batch's writes for one revoked meanwhile are dropped."""
     state: BatchState = field(init=False)
     """Write-back views of the ledger's stores: one write per changed key per batch, after the acks."""
     batch_ledger: Ledger = field(init=False)
@@ -70,7 +72,7 @@ class TrackPositions:
             with self.state.handling(event):
                 await guard.run(raw, message, partial(self._handle, raw, message, outbox))
         try:
-            await settle_and_write(outbox, self.state, self.barrier)
+            await settle_and_write(outbox, self.state, self.barrier, self.assigned)
         except Exception as exc:  # noqa: BLE001 - an acknowledgement failed: the broker, not a record
             if events:
                 guard.die(events[-1].message, exc)
@@ -91,7 +93,7 @@ class TrackPositions:
         outbox = Outbox(self.send)
         with self.state.handling(None):
             await self._handle(raw, message, outbox)
-        await settle_and_write(outbox, self.state, self.barrier)
+        await settle_and_write(outbox, self.state, self.barrier, self.assigned)
 
     async def _handle(self, raw: bytes, message: Message, outbox: Outbox) -> None:
         """Apply one parsed filing and queue its alerts; its done marker waits in the batch's state."""

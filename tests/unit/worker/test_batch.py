@@ -270,3 +270,37 @@ async def test_a_failed_barrier_leaves_the_state_written_and_the_markers_not() -
         await settle_and_write(Outbox(RecordingSender()), state, barrier)
     assert dict(stores.positions) == {"p": "position"}
     assert dict(stores.filings) == {}
+
+
+def parsed_message(partition: int) -> Message:
+    return Message(
+        topic="parsed",
+        partition=partition,
+        offset=1,
+        timestamp=1_700_000_000.0,
+        timestamp_type=0,
+        headers=[],
+        key=b"k",
+        value=b"v",
+        checksum=None,
+    )
+
+
+async def test_writes_of_a_partition_revoked_during_the_batch_are_dropped_the_rest_written() -> None:
+    # A rebalance took partition 2 of the parsed topic while the batch was in hand: its new owner handles
+    # those records again, and our late writes would land in a changelog it already read.
+    stores = Stores()
+    state = BatchState.over_stores(stores)
+    ours, revoked = parsed_message(1), parsed_message(2)
+    for msg, key in ((ours, "kept"), (revoked, "lost")):
+        with state.handling(FakeEvent(b"v", msg)):  # type: ignore[arg-type]
+            state.views["positions"][key] = f"position {key}"
+            state.views["filings"][key] = "done"
+
+    async def barrier() -> None:
+        return None
+
+    await settle_and_write(Outbox(RecordingSender()), state, barrier, assigned=lambda: {ours.tp})
+    assert dict(stores.positions) == {"kept": "position kept"}
+    assert dict(stores.filings) == {"kept": "done"}
+    assert all(not view.pending for view in state.views.values())
