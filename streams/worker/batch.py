@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import weakref
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -144,6 +144,28 @@ def owned_by(assigned: AbstractSet[Any]) -> Keep:
         return event is None or event.message.tp in assigned
 
     return keep
+
+
+@contextmanager
+def acked_only_if_done(consumer: Any, events: Sequence[EventT[Any]]) -> Iterator[None]:
+    """Around the handling of a batch: if it does not finish, its events are never acknowledged.
+
+    ``take_events`` acknowledges a batch's events in a ``finally`` once the agent is done with it, and
+    also when the agent is cancelled in the middle of it (a graceful stop: SIGTERM, a scale-in): Faust
+    would then commit offsets of records whose state was never written. Marking the messages acked
+    makes Faust's ``Consumer.ack`` skip them, so no commit passes them (streams/worker/offsets.py) and
+    they are handled again by whoever owns the partition next. Faust 0.15.3's ``Message.acked`` and
+    ``Consumer._unacked_messages`` (pinned): the latter so that a stop does not wait for them.
+    """
+    try:
+        yield
+    except BaseException:
+        unacked = getattr(consumer, "_unacked_messages", None)
+        for event in events:
+            event.message.acked = True
+            if unacked is not None:
+                unacked.discard(event.message)
+        raise
 
 
 LEDGER_MARKERS = frozenset({"filings", "aliases"})
@@ -335,6 +357,7 @@ class Handoff:
 
 __all__ = [
     "LEDGER_MARKERS",
+    "acked_only_if_done",
     "Barrier",
     "BatchState",
     "ChangelogBarrier",

@@ -19,7 +19,7 @@ from parsers import ParseError, to_events
 from parsers.identity import copy_rank
 from streams.config.settings import Settings
 from streams.domain.parsed import parse_raw, to_parsed
-from streams.worker.batch import BatchState, Handoff, Outbox, settle_and_write
+from streams.worker.batch import BatchState, Handoff, Outbox, acked_only_if_done, settle_and_write
 from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
 from streams.worker.poison import PoisonGuard
@@ -194,7 +194,8 @@ def register(app: faust.App, source: TopicT, step: ParseFilings) -> AgentT[Any]:
         # acknowledged and its markers written. A failed acknowledgement exits unacknowledged.
         batches = cast(faust.Stream[bytes], stream).take_events  # on faust.Stream, not the StreamT protocol
         async for events in batches(s.batch_max_records, within=s.batch_wait_seconds):
-            await step.handle_batch(events, guard)
+            with acked_only_if_done(app.consumer, events):  # a stop mid-batch commits none of it
+                await step.handle_batch(events, guard)
 
     return parse_filings
 

@@ -12,13 +12,22 @@ from typing import Any
 
 import pytest
 from faust.types import EventT, Message
+from faust.types.tuples import ConsumerMessage
 from prometheus_client import CollectorRegistry
 
 from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import parsed_filing
 from streams.worker.agents.parse import ParseFilings
 from streams.worker.agents.positions import TrackPositions
-from streams.worker.batch import LEDGER_MARKERS, BatchState, Handoff, Outbox, WriteBack, settle_and_write
+from streams.worker.batch import (
+    LEDGER_MARKERS,
+    BatchState,
+    Handoff,
+    Outbox,
+    WriteBack,
+    acked_only_if_done,
+    settle_and_write,
+)
 from streams.worker.metrics import metrics_in
 from streams.worker.poison import PoisonGuard
 from synthetic.generator import generate
@@ -304,3 +313,57 @@ async def test_writes_of_a_partition_revoked_during_the_batch_are_dropped_the_re
     assert dict(stores.positions) == {"kept": "position kept"}
     assert dict(stores.filings) == {"kept": "done"}
     assert all(not view.pending for view in state.views.values())
+
+
+class AckingConsumer:
+    """Faust's consumer as ``Message.ack`` reaches it: the offsets it would commit."""
+
+    def __init__(self) -> None:
+        self.acked: list[int] = []
+        self._unacked_messages: set[Message] = set()
+
+    def ack(self, msg: Message) -> bool:
+        self.acked.append(msg.offset)
+        return True
+
+
+def consumer_events(values: Sequence[bytes]) -> list[EventT[bytes]]:
+    """Events over Faust's ConsumerMessage: its final ack goes to the consumer, as in the worker."""
+    out = []
+    for i, v in enumerate(values):
+        msg = message(v, topic="parsed", offset=i)
+        out.append(FakeEvent(v, ConsumerMessage(**{k: getattr(msg, k) for k in MESSAGE_FIELDS})))
+    return out  # type: ignore[return-value]
+
+
+MESSAGE_FIELDS = (
+    "topic",
+    "partition",
+    "offset",
+    "timestamp",
+    "timestamp_type",
+    "headers",
+    "key",
+    "value",
+    "checksum",
+)
+
+
+async def test_a_batch_cancelled_mid_way_is_never_acknowledged_a_finished_one_is() -> None:
+    # take_events acknowledges a batch in a finally, also when the agent is cancelled (a graceful stop):
+    # that would commit records whose state was never written.
+    consumer = AckingConsumer()
+    batch = consumer_events([b"a", b"b"])
+    consumer._unacked_messages.update(e.message for e in batch)
+    with pytest.raises(asyncio.CancelledError), acked_only_if_done(consumer, batch):
+        raise asyncio.CancelledError
+    for event in batch:  # what take_events' finally does
+        event.message.ack(consumer)  # type: ignore[arg-type]
+    assert consumer.acked == []
+    assert consumer._unacked_messages == set()
+
+    done = consumer_events([b"c"])
+    with acked_only_if_done(consumer, done):
+        pass
+    done[0].message.ack(consumer)  # type: ignore[arg-type]
+    assert consumer.acked == [0]  # the finished batch's one record (offset 0)
