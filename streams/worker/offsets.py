@@ -23,15 +23,17 @@ the log. For those topics, and only those, :class:`CommitGuard`
 A hole the repair cannot see (nothing acknowledged after it) holds the commit, and the stall watchdog
 (streams/worker/watchdog.py) restarts the worker, which resumes from the commit.
 
-Private attributes of faust-streaming 0.15.3 (pinned): ``_acked``, ``_acked_index``,
-``_committed_offset``, ``_read_offset``, ``_new_offset``, ``_add_gap``, patched on the one consumer
-instance of the app, not on the class.
+Private attributes of faust-streaming 0.15.3 (pinned): ``_acked``, ``_acked_index`` and
+``_committed_offset`` are read; ``_new_offset`` and ``_add_gap`` are patched on the one consumer instance
+of the app, not on the class. The repair uses Faust's public ``Consumer.seek`` (it also resets the read
+offset, so the records fetched again are not dropped as already read).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,8 +54,8 @@ def committable(acked: list[int], committed: int | None) -> int | None:
     if not acked:
         return None
     acked.sort()
-    while committed is not None and acked and acked[0] < committed:
-        acked.pop(0)  # acknowledged again after a repair; committed already
+    if committed is not None:
+        del acked[: bisect_left(acked, committed)]  # acknowledged again after a repair; committed already
     if not acked or (committed is not None and acked[0] != committed):
         return None
     end = 1

@@ -116,7 +116,8 @@ def _tps(tps: Any) -> str:
 
 def _awaiting(coro: Any) -> str:
     """Where a suspended coroutine waits: its await chain, outermost first (a Task's own
-    ``get_stack`` shows the outermost frame only). Ends with what the innermost awaits (a Future)."""
+    ``get_stack`` shows the outermost frame only). Ends with what the innermost awaits (a Future's
+    iterator)."""
     out: list[str] = []
     while coro is not None and len(out) < 40:
         frame = next(

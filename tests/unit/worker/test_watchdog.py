@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from streams.adapters.lag import GroupLag, PartitionLag
 from streams.config.settings import Settings
 from streams.worker.watchdog import EXIT_STALLED, Progress, StallWatchdog
@@ -71,3 +73,25 @@ async def test_kafka_unreachable_is_not_a_stall() -> None:
     clock.now += 1000
     assert not await dog.check(MINE, recovering=False)
     assert exits == []
+
+
+async def test_a_stall_diagnosis_names_where_an_agent_waits() -> None:
+    # A Task's own stack shows only its outermost frame; the await chain shows the wait that never ends.
+    from streams.worker.watchdog import _awaiting
+
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def settle_batch() -> None:
+        await never
+
+    async def agent_body() -> None:
+        await settle_batch()
+
+    task = asyncio.create_task(agent_body())
+    await asyncio.sleep(0)
+    chain = _awaiting(task.get_coro())
+    task.cancel()
+    lines = chain.splitlines()
+    assert "agent_body" in lines[0]
+    assert "settle_batch" in lines[1]
+    assert lines[-1].strip().startswith("waits on ")  # a Future's iterator: the end of the chain
