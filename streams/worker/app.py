@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from streams.adapters.kafka_security import ssl_context
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger
-from streams.worker import lanes, offsets, watchdog
+from streams.worker import lanes, offsets, rewind, watchdog
 from streams.worker.agents import parse, positions, webhooks
 from streams.worker.agents.parse import ParseFilings
 from streams.worker.agents.positions import TrackPositions
@@ -120,6 +120,9 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
     metrics = metrics_in(registry)
     progress = Progress()  # records handled by either agent, for the stall watchdog
     handoff = Handoff(4 * settings.batch_max_records)  # parsed records, parse_filings -> track_positions
+    controller = lanes.register(app, settings)
+    # While a live record waits, the agents set backfill records aside and fetch them again later.
+    rewinds = rewind.register(app, controller.lanes.backfill, lambda: controller.live_waiting)
     step_parse = ParseFilings(
         settings=settings,
         seen=tables.seen,
@@ -127,6 +130,7 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
         metrics=metrics,
         handoff=handoff,
         progress=progress,
+        rewinds=rewinds,
     )
     step_track = TrackPositions(
         settings=settings,
@@ -141,6 +145,7 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
             getattr(tables.ledger, f.name) for f in fields(tables.ledger) if f.name not in LEDGER_MARKERS
         ),
         assigned=lambda: app.consumer.assignment(),
+        rewinds=rewinds,
     )
     step_deliver = DeliverWebhooks(settings=settings, send=topics.send)
     # Each agent reads its live topic and its backfill topic; the lanes task pauses the backfill ones
@@ -148,7 +153,6 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
     raw = lane_source(app, settings, settings.topic_raw, settings.topic_backfill)
     parsed = lane_source(app, settings, settings.topic_parsed, settings.topic_parsed_backfill)
     agents = (parse.register(app, raw, step_parse), positions.register(app, parsed, step_track))
-    controller = lanes.register(app, settings)
     offsets.register(app, frozenset(settings.source_topics))  # commits never pass a dropped record
     watchdog.register(app, settings, progress)  # exits a worker that has records to read but handles none
     webhooks.register(app, step_deliver, metrics)  # a task: a consumer group per subscriber, not an agent

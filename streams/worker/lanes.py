@@ -244,6 +244,9 @@ class LaneController:
     """Whether the backfill lane is paused now (for a gauge)."""
     pauses: int = 0
     """How many times it was paused since the start."""
+    live_waiting: bool = False
+    """Whether the last check found live records not processed yet (the agents then set backfill
+    records aside: :mod:`streams.worker.rewind`)."""
     acks: LiveAcks = field(init=False)
     """Registered as a Faust sensor by :func:`register`."""
     _ours: set[TopicPartition] = field(default_factory=set)
@@ -264,6 +267,7 @@ class LaneController:
             return await steer(kafka, self.lanes, ours, timeout, done)
 
         reading = await run(in_thread, consumer)
+        self.live_waiting = bool(reading.live_lag)
         self._watch(reading.in_flight, done)
         paused = bool(reading.paused)
         if paused != self.paused:

@@ -6,6 +6,7 @@ dead letters of a batch are acknowledged together, and only then are its ``seen`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from streams.worker.batch import BatchState, Handoff, Outbox, acked_only_if_done
 from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
 from streams.worker.poison import PoisonGuard
+from streams.worker.rewind import Rewinds
 from streams.worker.topics import Send
 from streams.worker.watchdog import Progress
 
@@ -44,6 +46,8 @@ class ParseFilings:
     """Where the records this worker publishes wait for its own track_positions (no JSON round trip)."""
     progress: Progress = field(default_factory=Progress)
     """Records handled, for the stall watchdog (one shared by the worker's agents)."""
+    rewinds: Rewinds | None = None
+    """Backfill records set aside while a live filing waits, fetched again later."""
     state: BatchState = field(init=False)
     """The batch's view of ``seen``: markers reach the table only once the batch is acknowledged."""
 
@@ -53,10 +57,18 @@ class ParseFilings:
     async def handle_batch(self, events: Sequence[EventT[bytes]], guard: PoisonGuard) -> None:
         """Handle a batch of raw filings: one acknowledgement wait, then the markers, each once."""
         outbox = Outbox(self.send)
+        rewinds = self.rewinds
         for event in events:
+            if rewinds is not None and rewinds.set_aside(event):
+                outbox.tally["set_aside"] += 1  # a backfill record while a live one waits: read again later
+                continue
             raw, message = event.value, event.message
             with self.state.handling(event):
                 await guard.run(raw, message, partial(self._handle, raw, message, outbox))
+            # Between filings, the lanes check and Faust's fetch loop run: a live record is seen.
+            await asyncio.sleep(0)
+        if rewinds is not None:
+            await rewinds.rewind()
         await self._commit(outbox, guard, events[-1].message if events else None)
         self.progress.bump(len(events))
         if events and outbox.tally:

@@ -7,6 +7,7 @@ changed key (positions, filings with their done markers, alerts...) reach its ta
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence, Sized
@@ -33,6 +34,7 @@ from streams.worker.batch import (
 from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
 from streams.worker.poison import PoisonGuard
+from streams.worker.rewind import Rewinds
 from streams.worker.topics import Send
 from streams.worker.watchdog import Progress
 
@@ -55,6 +57,8 @@ class TrackPositions:
     """Records parse_filings of this worker just published: taken as objects, not validated again."""
     progress: Progress = field(default_factory=Progress)
     """Records handled, for the stall watchdog (one shared by the worker's agents)."""
+    rewinds: Rewinds | None = None
+    """Backfill records set aside while a live filing waits, fetched again later."""
     barrier: Barrier | None = None
     """Waits until Kafka has every state record of a batch, before its done markers are written (the
     worker: its producer's flush; see streams/worker/batch.py)."""
@@ -75,10 +79,18 @@ class TrackPositions:
     async def handle_batch(self, events: Sequence[EventT[bytes]], guard: PoisonGuard) -> None:
         """Apply a batch of parsed filings: one acknowledgement wait for its alerts, then its state."""
         outbox = Outbox(self.send)
+        rewinds = self.rewinds
         for event in events:
+            if rewinds is not None and rewinds.set_aside(event):
+                outbox.tally["set_aside"] += 1  # a backfill record while a live one waits: read again later
+                continue
             raw, message = event.value, event.message
             with self.state.handling(event):
                 await guard.run(raw, message, partial(self._handle, raw, message, outbox))
+            # Between filings, the lanes check and Faust's fetch loop run: a live record is seen.
+            await asyncio.sleep(0)
+        if rewinds is not None:
+            await rewinds.rewind()
         try:
             await settle_and_write(outbox, self.state, self.barrier, self.assigned)
         except Exception as exc:  # noqa: BLE001 - an acknowledgement failed: the broker, not a record
