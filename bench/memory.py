@@ -1,9 +1,9 @@
 """Worker memory per tracked position, at about 25k, 50k and 100k positions, and recovery after a restart.
 
-One local jar broker and one ``form4 worker`` (memory store, the default). Synthetic filings from a
-universe large enough that most filings are an insider's first (a Form 3 listing every holding, so
-positions grow about four per filing) are pushed in three stages; after each the bench waits for lag 0
-and reads the worker's RSS (/proc/<pid>/status VmRSS) and its ``form4_positions_tracked`` gauge, and
+One local jar broker and one ``form4 worker`` (its default table store, or ``--store``). Synthetic
+filings from a universe large enough that most filings are an insider's first (a Form 3 listing every
+holding, so positions grow about four per filing) are pushed in three stages; after each the bench waits
+for lag 0 and reads the worker's RSS (/proc/<pid>/status VmRSS) and its ``form4_positions_tracked`` gauge, and
 reports (RSS - RSS of the same worker idle right after /ready) / positions. Then the worker is
 stopped (SIGTERM) and started again: the time until /ready (tables recovered from their changelogs)
 and the RSS after recovery.
@@ -14,6 +14,7 @@ what the worker costs per position tracked in a backfill like this one. Position
 
     .venv/bin/python bench/memory.py [--positions 100000] [--partitions 4]
     .venv/bin/python bench/memory.py --positions 5000     # a quick check
+    .venv/bin/python bench/memory.py --store memory://    # another table store
 
 Writes bench/results/memory.json (or --out).
 """
@@ -54,6 +55,7 @@ from bench.harness import (  # noqa: E402
     worker_settings,
     write_result,
 )
+from streams.config.settings import Settings  # noqa: E402
 from synthetic.generator import Generator  # noqa: E402
 from synthetic.universe import Universe  # noqa: E402
 from tests.support.worker import WorkerProcess  # noqa: E402
@@ -99,7 +101,9 @@ async def _run(args: argparse.Namespace, tmp: Path, bootstrap: str) -> dict[str,
     )
     data_dir = tmp / "worker"
     raw_topic = f"memory-{uuid.uuid4().hex[:8]}.raw"
-    settings = worker_settings(bootstrap, data_dir, raw_topic=raw_topic, partitions=args.partitions)
+    settings = worker_settings(
+        bootstrap, data_dir, raw_topic=raw_topic, partitions=args.partitions, store=args.store
+    )
     await create_topics(settings)
     worker = WorkerProcess(settings=settings, data_dir=data_dir)
     stages: list[dict[str, Any]] = []
@@ -206,7 +210,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "positions": args.positions,
             "partitions": args.partitions,
             "seed": SEED,
-            "store": "memory://",
+            "store": args.store,
             "generator": "synthetic.generator.Generator(seed, Universe(seed, "
             "n_issuers=min(4000, positions/9)), per_day=40, form3_rate=1.0), complete submissions",
             "rss": "VmRSS of the worker process, read 3 s after lag 0; per position = (RSS - idle RSS right "
@@ -225,6 +229,12 @@ def main() -> None:
         "--positions", type=int, default=100_000, help="positions at the last stage (default 100000)"
     )
     parser.add_argument("--partitions", type=int, default=4, help="partitions of every topic (default 4)")
+    parser.add_argument(
+        "--store",
+        default=Settings.model_fields["store"].default,
+        choices=["compact://", "memory://", "rocksdb://"],
+        help="FORM4_STORE of the worker (default: the worker's default)",
+    )
     parser.add_argument(
         "--out", type=Path, default=None, help="result file (default bench/results/memory.json)"
     )

@@ -34,10 +34,11 @@ class Settings(BaseSettings):
     app_id: str = Field("form4-stream", description="Faust app id = Kafka consumer group of the worker.")
     web_host: str = Field("127.0.0.1", description="Bind address of the worker's web server.")
     web_port: int = Field(6066, description="Port of the worker's web server (positions, metrics, health).")
-    store: Literal["memory://", "rocksdb://"] = Field(
+    store: Literal["compact://", "memory://", "rocksdb://"] = Field(
         "memory://",
-        description="Table store: memory (rebuilt from changelogs at start) or rocksdb (RocksDB on disk in "
-        "FORM4_DATA_DIR, via rocksdict; for backfills whose state outgrows memory).",
+        description="Table store: compact (in memory as changelog bytes, decoded per read: several times "
+        "smaller), memory (in memory as objects); both rebuilt from the changelogs at start; or rocksdb "
+        "(RocksDB on disk in FORM4_DATA_DIR, via rocksdict; for state that outgrows memory).",
     )
     session_timeout_seconds: float = Field(
         30.0, ge=6.0, description="Kafka group session timeout: how soon a dead worker's partitions move."
@@ -161,14 +162,15 @@ class Settings(BaseSettings):
         0.05,
         gt=0,
         le=5,
-        description="How often the worker checks the live topics for lag (records not processed yet), "
-        "pausing the backfill topics while there is some.",
+        description="How often the worker checks the live topics for lag (records not processed yet): "
+        "while there is some, the backfill topics are paused and the backfill records already read are "
+        "set aside, to be read again.",
     )
     lanes_stream_buffer: int = Field(
         100,
         ge=1,
-        description="Records an agent holds in its stream buffer, read but not taken yet: a live filing "
-        "may wait behind that many backfill filings, and the batch in hand (smaller: more batches).",
+        description="Records an agent holds in its stream buffer, read but not taken yet (a live filing "
+        "passes the backfill ones: they are set aside, and read again later).",
     )
     lanes_fetch_records: int = Field(
         50,

@@ -16,6 +16,7 @@ from faust.types import TableT
 
 from streams.config.settings import Settings
 from streams.domain.ledger import Stores
+from streams.worker import compact_store
 from streams.worker.state_codecs import register_state_codecs, serializer_for
 
 TABLE_NAMES = (
@@ -58,8 +59,9 @@ class Tables:
 
 def create_tables(app: faust.App, settings: Settings) -> Tables:
     """Declare every table of :data:`TABLE_NAMES` on ``app``."""
-    # Our codecs must be known to Faust before a table names one of them.
+    # Our codecs must be known to Faust before a table names one of them; our store before its URL.
     register_state_codecs()
+    compact_store.register()
     tables: dict[str, TableT[str, Any]] = {}
     for name in TABLE_NAMES:
         table = app.Table(
