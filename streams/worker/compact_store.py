@@ -60,7 +60,7 @@ class EncodedValues(MutableMapping[Any, Any]):
         self.raw.clear()
 
 
-class CompactStore(memory.Store):
+class CompactStore(memory.Store[Any, Any]):
     """Faust's memory store over :class:`EncodedValues` (see the module's docstring)."""
 
     def __post_init__(self) -> None:
