@@ -133,7 +133,9 @@ async def test_an_earlier_record_ends_the_set_aside_and_a_revoked_partition_is_n
     assert not rewinds.set_aside(event(BACKFILL, 47))
 
 
-async def test_a_parse_batch_sets_backfill_aside_when_a_live_filing_waits(registry: CollectorRegistry) -> None:
+async def test_a_parse_batch_sets_backfill_aside_while_a_live_filing_waits(
+    registry: CollectorRegistry,
+) -> None:
     raws = [render_submission(f) for f in generate(5, 4)]
     consumer = FakeConsumer()
     rewinds, flag = installed(consumer)
