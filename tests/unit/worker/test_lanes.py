@@ -178,6 +178,7 @@ async def test_the_controller_runs_the_check_in_the_consumer_thread_and_counts_p
         consumer.lag(TP(RAW, 0), lag)
         await controller.check(cast(KafkaConsumer, consumer), in_thread)
         assert controller.paused is (lag > 0)
+        assert controller.live_waiting is (lag > 0), "the agents set backfill records aside meanwhile"
     assert controller.pauses == 2 and ran == [consumer] * 6
 
 
