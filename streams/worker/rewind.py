@@ -3,7 +3,8 @@
 Pausing the backfill partitions (:mod:`streams.worker.lanes`) stops new backfill records from being
 fetched, but a live filing still waited for the backfill records read before the pause: each agent's
 stream buffer, the batch in its hands, and, since Faust hands records to all agents in one loop, the
-other agent's buffer too. Measured with a 50,000-filing backfill: alert p99 2.8 s.
+other agent's buffer too. Measured with a 50,000-filing backfill: alert p50 757 ms, p99 2.8 s (now
+234 ms and 2.05 s, the rest of the tail being garbage collection pauses; BENCHMARKS.md).
 
 So while the live lane has lag, the agents *set aside* the backfill records they take instead of
 handling them: a record set aside is never acknowledged (Faust's ack skips it, so no commit passes it;
@@ -58,7 +59,8 @@ class Rewinds:
     set_aside_total: int = 0
     """Records set aside since the start (each is fetched and handled again later)."""
     stale_dropped: int = 0
-    """Of those, records dropped in the fetch loop (read before their partition was sought back)."""
+    """Records dropped in Faust's fetch loop (read before their partition was sought back); not counted
+    in :attr:`set_aside_total`."""
     seeks: int = 0
     app: AppT | None = None
     _unacked: Any = field(default_factory=set)
