@@ -89,12 +89,17 @@ def unit_settings(**overrides: Any) -> Settings:
 
 
 def message(
-    value: bytes, *, topic: str = "form4.filings.raw", key: bytes | None = b"key", offset: int = 7
+    value: bytes | None,
+    *,
+    topic: str = "form4.filings.raw",
+    key: bytes | None = b"key",
+    offset: int = 7,
+    partition: int = 1,
 ) -> Message:
-    """A consumed Kafka message as Faust hands it to an agent."""
+    """A consumed Kafka message as Faust hands it to an agent (``value=None``: a tombstone)."""
     return Message(
         topic=topic,
-        partition=1,
+        partition=partition,
         offset=offset,
         timestamp=1_700_000_000.0,
         timestamp_type=0,

@@ -282,17 +282,7 @@ async def test_a_failed_barrier_leaves_the_state_written_and_the_markers_not() -
 
 
 def parsed_message(partition: int) -> Message:
-    return Message(
-        topic="parsed",
-        partition=partition,
-        offset=1,
-        timestamp=1_700_000_000.0,
-        timestamp_type=0,
-        headers=[],
-        key=b"k",
-        value=b"v",
-        checksum=None,
-    )
+    return message(b"v", topic="parsed", key=b"k", offset=1, partition=partition)
 
 
 async def test_writes_of_a_partition_revoked_during_the_batch_are_dropped_the_rest_written() -> None:

@@ -6,29 +6,18 @@ import zlib
 from types import SimpleNamespace
 from typing import Any
 
-from faust.types import Message
-
 from streams.worker.app import faust_app
 from streams.worker.compact_store import CompactStore, EncodedValues
 from streams.worker.tables import create_tables
-from tests.unit.worker.fakes import unit_settings
+from tests.unit.worker.fakes import message, unit_settings
 from tests.unit.worker.test_state_codecs import _records, _stores
 
 
 def changelog_event(key: str, value: bytes | None, partition: int) -> Any:
-    message = Message(
-        topic="form4-stream-positions-changelog",
-        partition=partition,
-        offset=0,
-        timestamp=0.0,
-        timestamp_type=0,
-        headers=[],
-        key=key.encode(),
-        value=value,
-        checksum=None,
-    )
+    changelog = "form4-stream-positions-changelog"
+    raw = message(value, topic=changelog, key=key.encode(), offset=0, partition=partition)
     # Faust's recovery hands the decoded key; the store takes the value from the message, as bytes.
-    return SimpleNamespace(key=key, value=None, message=message)
+    return SimpleNamespace(key=key, value=None, message=raw)
 
 
 def test_a_table_on_the_compact_store_holds_bytes_and_hands_out_records() -> None:
@@ -41,6 +30,7 @@ def test_a_table_on_the_compact_store_holds_bytes_and_hands_out_records() -> Non
     records = _records(_stores(), "positions")
     for i, record in enumerate(records):
         store[f"k{i}"] = record  # what a table write does, less its changelog record (needs a stream)
+    assert isinstance(store.data, EncodedValues)
     raw = store.data.raw
     assert all(isinstance(v, bytes) for v in raw.values()), "no objects held"
     assert zlib.decompress(raw["k0"]) == records[0].to_wire(), "the changelog's bytes, compressed"
