@@ -63,6 +63,8 @@ from tests.support.worker import WorkerProcess  # noqa: E402
 SEED = 12
 STAGES = (0.25, 0.5, 1.0)
 """Fractions of --positions at which memory is read."""
+LATER_SECONDS = 15.0
+"""RSS is read 3 s after lag 0 and again this long after it (past one FORM4_MEMORY_TRIM_SECONDS)."""
 POSITIONS_PER_ISSUER = 9
 """Universe size: one issuer per this many positions wanted. An issuer has about 9 filer groups and a
 group's first Form 3 about 4.5 positions, so about half of the groups file in the run and most
@@ -101,8 +103,9 @@ async def _run(args: argparse.Namespace, tmp: Path, bootstrap: str) -> dict[str,
     )
     data_dir = tmp / "worker"
     raw_topic = f"memory-{uuid.uuid4().hex[:8]}.raw"
+    overrides = dict(item.split("=", 1) for item in args.set)
     settings = worker_settings(
-        bootstrap, data_dir, raw_topic=raw_topic, partitions=args.partitions, store=args.store
+        bootstrap, data_dir, raw_topic=raw_topic, partitions=args.partitions, store=args.store, **overrides
     )
     await create_topics(settings)
     worker = WorkerProcess(settings=settings, data_dir=data_dir)
@@ -135,6 +138,8 @@ async def _run(args: argparse.Namespace, tmp: Path, bootstrap: str) -> dict[str,
                 await produce(bootstrap, settings.topic_raw, raws)
                 done, progress = await watch.wait_drained(filings, [worker], timeout=3600)
                 rss = await asyncio.to_thread(settled_rss, pid)
+                # Again past one FORM4_MEMORY_TRIM_SECONDS (default 10 s): memory freed and handed back.
+                later = await asyncio.to_thread(settled_rss, pid, LATER_SECONDS - 3.0)
                 gauge, counted = positions_served(worker)
                 positions = int(gauge if gauge is not None else counted or 0)
                 stage = {
@@ -147,6 +152,10 @@ async def _run(args: argparse.Namespace, tmp: Path, bootstrap: str) -> dict[str,
                     "rss_bytes": rss,
                     "rss_growth_bytes": rss - idle,
                     "bytes_per_position": round((rss - idle) / positions) if positions else None,
+                    f"rss_bytes_{LATER_SECONDS:.0f}s": later,
+                    f"bytes_per_position_{LATER_SECONDS:.0f}s": round((later - idle) / positions)
+                    if positions
+                    else None,
                     "stage_seconds": round(done - t, 1),
                     "stage_filings_per_second": round(len(raws) / (done - t), 1),
                     "worker_cpu_seconds": round(cpu_seconds(pid), 1),
@@ -155,6 +164,7 @@ async def _run(args: argparse.Namespace, tmp: Path, bootstrap: str) -> dict[str,
                 print(
                     f"  {positions} positions, {filings} filings: RSS {rss / 2**20:.1f} MiB, "
                     f"{stage['bytes_per_position']} bytes/position over idle "
+                    f"({stage[f'bytes_per_position_{LATER_SECONDS:.0f}s']} {LATER_SECONDS:.0f} s later) "
                     f"({stage['stage_filings_per_second']} filings/s)",
                     flush=True,
                 )
@@ -169,12 +179,14 @@ async def _run(args: argparse.Namespace, tmp: Path, bootstrap: str) -> dict[str,
         pid = worker_pid(worker)
         rss_ready = rss_bytes(pid)
         rss_settled = await asyncio.to_thread(settled_rss, pid, 5.0)
+        rss_later = await asyncio.to_thread(settled_rss, pid, LATER_SECONDS - 5.0)
         gauge, counted = positions_served(worker)
         restart = {
             "stop_seconds": round(stop_seconds, 2),
             "recovery_seconds_to_ready": round(recovery, 2),
             "rss_bytes_at_ready": rss_ready,
             "rss_bytes_5s_after_ready": rss_settled,
+            f"rss_bytes_{LATER_SECONDS:.0f}s_after_ready": rss_later,
             "rss_bytes_before_restart": before_restart["rss_bytes"],
             "positions_after_recovery_gauge": gauge,
             "positions_after_recovery_stats": counted,
@@ -182,7 +194,8 @@ async def _run(args: argparse.Namespace, tmp: Path, bootstrap: str) -> dict[str,
         }
         print(
             f"restart: ready after {recovery:.1f}s (stop took {stop_seconds:.1f}s), RSS "
-            f"{rss_ready / 2**20:.1f} MiB at /ready, {rss_settled / 2**20:.1f} MiB 5 s later; "
+            f"{rss_ready / 2**20:.1f} MiB at /ready, {rss_settled / 2**20:.1f} MiB 5 s later, "
+            f"{rss_later / 2**20:.1f} MiB {LATER_SECONDS:.0f} s later; "
             f"{counted} positions after recovery",
             flush=True,
         )
@@ -211,10 +224,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "partitions": args.partitions,
             "seed": SEED,
             "store": args.store,
+            "overrides": dict(item.split("=", 1) for item in args.set),
             "generator": "synthetic.generator.Generator(seed, Universe(seed, "
             "n_issuers=min(4000, positions/9)), per_day=40, form3_rate=1.0), complete submissions",
-            "rss": "VmRSS of the worker process, read 3 s after lag 0; per position = (RSS - idle RSS right "
-            "after /ready) / form4_positions_tracked",
+            "rss": "VmRSS of the worker process, read 3 s after lag 0 and again 15 s after it; per "
+            "position = (RSS - idle RSS 3 s after /ready) / form4_positions_tracked",
         },
         **measured,
         "wall_seconds": round(time.perf_counter() - began, 1),
@@ -234,6 +248,9 @@ def main() -> None:
         default=Settings.model_fields["store"].default,
         choices=["compact://", "memory://", "rocksdb://"],
         help="FORM4_STORE of the worker (default: the worker's default)",
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="a Settings field of the worker"
     )
     parser.add_argument(
         "--out", type=Path, default=None, help="result file (default bench/results/memory.json)"

@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     producer_linger_ms: float = Field(
         5.0, ge=0, description="Worker producer linger: records of one batch share Kafka requests."
     )
+    memory_trim_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="How often the worker hands memory freed by its batches back to the system "
+        "(glibc malloc_trim); 0: never (its RSS then stays at its largest batch's high-water mark).",
+    )
 
     # --- lanes (issue 12: live filings overtake a backfill) -------------------------------------
     lanes_check_seconds: float = Field(
