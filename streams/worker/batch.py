@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any, Generic, TypeVar
 
+from faust.stores import memory
 from faust.streams import _current_event
 from faust.types import EventT
 
@@ -52,6 +53,21 @@ def handling(event: EventT[Any] | None) -> Iterator[None]:
         _current_event.reset(token)
 
 
+def reader(table: MutableMapping[str, V]) -> Callable[[str, Any], Any]:
+    """``table.get``; for a Faust table over an in-memory store (``memory://``, ``compact://``), the
+    ``get`` of the store's own mapping: the same value, without Faust's per-read sensor calls and the
+    ``KeyError`` raised and caught for every key not there (``Mapping.get`` over ``Table.__getitem__``).
+
+    Issue 12: the ledger reads about 65 keys per filing; through the table, those reads were 8% of
+    the worker's CPU (py-spy). Faust's ``keys_retrieved`` counter no longer counts them.
+    """
+    store = getattr(table, "data", None)
+    if isinstance(store, memory.Store):
+        get: Callable[[str, Any], Any] = store.data.get
+        return get
+    return table.get
+
+
 class WriteBack(MutableMapping[str, V], Generic[V]):
     """A table as one batch sees it: writes are kept here until :meth:`flush` writes each key once.
 
@@ -61,6 +77,7 @@ class WriteBack(MutableMapping[str, V], Generic[V]):
 
     def __init__(self, table: MutableMapping[str, V]) -> None:
         self.table = table
+        self.read = reader(table)
         self.pending: dict[str, tuple[Any, EventT[Any] | None]] = {}
         self.event: EventT[Any] | None = None
         """The event being handled now (set by :meth:`BatchState.handling`)."""
@@ -68,7 +85,7 @@ class WriteBack(MutableMapping[str, V], Generic[V]):
     def get(self, key: str, default: Any = None) -> Any:
         hit = self.pending.get(key, _MISSING)
         if hit is _MISSING:
-            return self.table.get(key, default)
+            return self.read(key, default)
         return default if hit[0] is _DELETED else hit[0]
 
     def __getitem__(self, key: str) -> V:
@@ -366,5 +383,6 @@ __all__ = [
     "WriteBack",
     "handling",
     "owned_by",
+    "reader",
     "settle_and_write",
 ]

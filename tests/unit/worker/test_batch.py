@@ -19,6 +19,7 @@ from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import parsed_filing
 from streams.worker.agents.parse import ParseFilings
 from streams.worker.agents.positions import TrackPositions
+from streams.worker.app import faust_app
 from streams.worker.batch import (
     LEDGER_MARKERS,
     BatchState,
@@ -26,14 +27,17 @@ from streams.worker.batch import (
     Outbox,
     WriteBack,
     acked_only_if_done,
+    reader,
     settle_and_write,
 )
 from streams.worker.metrics import metrics_in
 from streams.worker.poison import PoisonGuard
+from streams.worker.tables import create_tables
 from synthetic.generator import generate
 from synthetic.render_submission import render_submission
 from tests.support.sales import ceo_sale_xml
 from tests.unit.worker.fakes import AckFailed, RecordingSender, message, settle, unit_settings
+from tests.unit.worker.test_state_codecs import _records, _stores
 
 SETTINGS = unit_settings()
 
@@ -357,3 +361,22 @@ async def test_a_batch_cancelled_mid_way_is_never_acknowledged_a_finished_one_is
         pass
     done[0].message.ack(consumer)  # type: ignore[arg-type]
     assert consumer.acked == [0]  # the finished batch's one record (offset 0)
+
+
+@pytest.mark.parametrize("store", ["memory://", "compact://"])
+def test_a_view_reads_an_in_memory_table_through_its_store_what_the_table_holds(store: str) -> None:
+    settings = unit_settings(store=store)
+    table: Any = create_tables(faust_app(settings), settings).ledger.positions
+    records = _records(_stores(), "positions")
+    table.data["held"] = records[0]  # what a table write stores, less its changelog record
+    sensed: list[str] = []
+    table.on_key_get = sensed.append  # Faust's per-read sensor hook
+    view = WriteBack(table)
+    assert view.read is not table.get, "the store's own mapping, not the table"
+    assert view.get("held") == records[0] == table.get("held")
+    assert view.get("absent") is None and view.get("absent", 7) == 7
+    assert "held" in view and "absent" not in view
+    assert sensed == ["held"], "only the direct table read went through Faust's sensor hook"
+    # Anything else (RocksDB's store, a dict) is read through its own get.
+    plain: dict[str, Any] = {"k": 1}
+    assert reader(plain) == plain.get
