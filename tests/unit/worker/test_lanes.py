@@ -238,17 +238,31 @@ def test_the_worker_reads_each_lane_pair_through_one_bounded_source() -> None:
 async def test_the_backfill_topics_can_be_sent_to(monkeypatch: pytest.MonkeyPatch) -> None:
     settings: Settings = unit_settings()
     worker = create_app(settings, CollectorRegistry())
-    sent: list[tuple[str, bytes]] = []
-    for topic in worker.topics.all():
-        name = topic.get_topic_name()
+    sent: list[tuple[str, bytes | None, bytes, Any]] = []
 
-        async def send(key: bytes | None, value: bytes, headers: Any = None, name: str = name) -> None:
-            sent.append((name, value))
+    class Producer:
+        async def send(self, topic: str, key: bytes | None, value: bytes, *rest: Any) -> Any:
+            sent.append((topic, key, value, rest))
+            return asyncio.get_running_loop().create_future()
 
-        monkeypatch.setattr(topic, "send", send)
-    await worker.topics.send(settings.topic_parsed_backfill, b"k", b"{}")
-    await worker.topics.send(settings.topic_backfill, b"k", b"<x/>")
-    assert sent == [(settings.topic_parsed_backfill, b"{}"), (settings.topic_backfill, b"<x/>")]
+    async def started() -> Any:
+        return Producer()
+
+    monkeypatch.setattr(worker.app, "maybe_start_producer", started)
+    topics = worker.topics
+    await topics.send(settings.topic_parsed_backfill, b"k", b'{"schema":"form4.parsed_filing/1"}')
+    await topics.send(settings.topic_backfill, b"k", b"<x/>")
+    assert sent == [
+        (
+            settings.topic_parsed_backfill,
+            b"k",
+            b'{"schema":"form4.parsed_filing/1"}',
+            (None, None, [("schema", b"form4.parsed_filing/1"), ("content-type", b"application/json")]),
+        ),
+        (settings.topic_backfill, b"k", b"<x/>", (None, None, None)),  # a raw filing: no headers
+    ]
+    with pytest.raises(KeyError, match="not a topic of this worker"):
+        topics.send("elsewhere", None, b"{}")
 
 
 def finished(acks: LiveAcks, tp: TP, offset: int) -> None:
