@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, MutableMapping
 from functools import partial
 from typing import Any, cast
 
@@ -36,7 +36,6 @@ class DirectWrites:
         self.topic = table.changelog_topic
         self.topic_name: str = self.topic.get_topic_name()
         self.app = table.app
-        self.put_encoded: Callable[[Any, bytes], None] | None = getattr(self.store, "put_encoded", None)
 
     @classmethod
     def of(cls, table: MutableMapping[str, Any]) -> DirectWrites | None:
@@ -61,10 +60,7 @@ class DirectWrites:
             value_bytes = None
         else:
             value_bytes, _ = topic.prepare_value(value, table.value_serializer, None, None)
-            if self.put_encoded is not None:
-                self.put_encoded(key, value_bytes)  # compact://: holds these bytes, no second encoding
-            else:
-                self.store[key] = value
+            self.store[key] = value
         producer: ProducerT = await self.app.maybe_start_producer()
         future = cast(
             "asyncio.Future[Any]",

@@ -86,11 +86,6 @@ class CompactStore(memory.Store[Any, Any]):
         super().__post_init__()
         self.data = EncodedValues(self._encode_value, self._decode_value)
 
-    def put_encoded(self, key: Any, data: bytes) -> None:
-        """Hold ``data``: the value as the table's codec encoded it for its changelog record
-        (:class:`streams.worker.changelog.DirectWrites`), not encoded a second time."""
-        self.data.raw[key] = pack(data)  # type: ignore[attr-defined]
-
     def apply_changelog_batch(
         self,
         batch: Iterable[EventT[Any]],
