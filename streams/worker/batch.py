@@ -34,7 +34,6 @@ from faust.types import EventT
 
 from streams.domain.ledger import Stores
 from streams.domain.records import ParsedFiling
-from streams.worker.changelog import DirectWrites
 from streams.worker.topics import Send
 
 V = TypeVar("V")
@@ -79,8 +78,6 @@ class WriteBack(MutableMapping[str, V], Generic[V]):
     def __init__(self, table: MutableMapping[str, V]) -> None:
         self.table = table
         self.read = reader(table)
-        self.direct = DirectWrites.of(table)
-        """How a Faust table's keys are written (store, then changelog record); None: as a mapping."""
         self.pending: dict[str, tuple[Any, EventT[Any] | None]] = {}
         self.event: EventT[Any] | None = None
         """The event being handled now (set by :meth:`BatchState.handling`)."""
@@ -122,29 +119,24 @@ class WriteBack(MutableMapping[str, V], Generic[V]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
-    async def flush(self, keep: Keep | None = None) -> list[Awaitable[Any]]:
-        """Write every pending key to the table (one write, or one delete, per key); the changelog
-        records' acknowledgement futures (none for a table that is not Faust's).
+    def flush(self, keep: Keep | None = None) -> int:
+        """Write every pending key to the table (one write, or one delete, per key); how many.
 
         ``keep``: whether the write of a key (by the event that wrote it last) is still ours to make;
         the others are dropped (see :func:`owned_by`)."""
-        table, direct = self.table, self.direct
-        pending, self.pending = self.pending, {}
-        acks: list[Awaitable[Any]] = []
-        for key, (value, event) in pending.items():
+        table = self.table
+        for key, (value, event) in self.pending.items():
             if keep is not None and not keep(event):
                 continue
             with handling(event):
-                if direct is not None:
-                    if value is _DELETED and key not in direct.store:
-                        continue
-                    acks.append(await direct.write(key, value, event, delete=value is _DELETED))
-                elif value is _DELETED:
+                if value is _DELETED:
                     if key in table:
                         del table[key]
                 else:
                     table[key] = value
-        return acks
+        written = len(self.pending)
+        self.pending.clear()
+        return written
 
     def discard(self) -> None:
         """Forget the batch's writes: the table stays as it was before the batch."""
@@ -227,15 +219,14 @@ class BatchState:
         with handling(event):
             yield
 
-    async def flush(self, markers: bool | None = None, keep: Keep | None = None) -> list[Awaitable[Any]]:
+    def flush(self, markers: bool | None = None, keep: Keep | None = None) -> int:
         """Write the pending keys of every view (``None``), of the marker views only (``True``) or of
-        the others only (``False``); their changelog acknowledgements. ``keep``: see
-        :meth:`WriteBack.flush`."""
-        acks: list[Awaitable[Any]] = []
-        for name, view in self.views.items():
-            if markers is None or (name in self.markers) == markers:
-                acks += await view.flush(keep)
-        return acks
+        the others only (``False``); how many. ``keep``: see :meth:`WriteBack.flush`."""
+        return sum(
+            view.flush(keep)
+            for name, view in self.views.items()
+            if markers is None or (name in self.markers) == markers
+        )
 
     def discard(self) -> None:
         for view in self.views.values():
@@ -342,12 +333,11 @@ async def settle_and_write(
         return owned_by(assigned()) if assigned is not None else None
 
     if barrier is not None and state.markers:
-        for ack in await state.flush(markers=False, keep=keep()):
-            await ack  # the state's changelog records, written straight to the producer
-        await barrier()  # and any a table write sent through Faust
-        await state.flush(markers=True, keep=keep())
+        if state.flush(markers=False, keep=keep()):
+            await barrier()
+        state.flush(markers=True, keep=keep())
     else:
-        await state.flush(keep=keep())
+        state.flush(keep=keep())
     outbox.done()
 
 

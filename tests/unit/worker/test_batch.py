@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -81,7 +80,7 @@ def guard(stage: Any, sender: RecordingSender, registry: CollectorRegistry) -> P
     return PoisonGuard(stage, SETTINGS, sender, metrics_in(registry), die=die)
 
 
-async def test_reads_see_the_batch_writes_and_the_table_gets_each_key_once() -> None:
+def test_reads_see_the_batch_writes_and_the_table_gets_each_key_once() -> None:
     table = CountingTable()
     table["kept"] = 1
     view: WriteBack[int] = WriteBack(table)
@@ -92,7 +91,7 @@ async def test_reads_see_the_batch_writes_and_the_table_gets_each_key_once() -> 
     del view["kept"]
     assert (view.get("a"), view.get("b"), "kept" in view, sorted(view)) == (2, None, False, ["a"])
     assert table == {"kept": 1} and table.writes == 1, "nothing reaches the table before the flush"
-    assert await view.flush() == [], "a mapping, not a Faust table: no changelog records to wait for"
+    assert view.flush() == 3
     assert table == {"a": 2} and table.writes == 1 + 2, (
         "a write for 'a', a delete for 'kept'; 'b' never existed"
     )
@@ -381,70 +380,3 @@ def test_a_view_reads_an_in_memory_table_through_its_store_what_the_table_holds(
     # Anything else (RocksDB's store, a dict) is read through its own get.
     plain: dict[str, Any] = {"k": 1}
     assert reader(plain) == plain.get
-
-
-class FakeProducer:
-    """Faust's producer as DirectWrites uses it: records what it is sent, acknowledges at offsets 0, 1..."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes | None, bytes | None, int | None]] = []
-
-    async def send(
-        self, topic: str, key: bytes | None, value: bytes | None, partition: int | None, *rest: Any
-    ) -> asyncio.Future[Any]:
-        self.sent.append((topic, key, value, partition))
-        ack: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        ack.set_result(SimpleNamespace(offset=len(self.sent) - 1))
-        return ack
-
-
-@pytest.mark.parametrize("store", ["memory://", "compact://"])
-async def test_a_faust_tables_keys_go_to_its_store_and_its_changelog_records_to_the_producer(
-    store: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = unit_settings(store=store)
-    app = faust_app(settings)
-    table: Any = create_tables(app, settings).ledger.positions
-    producer = FakeProducer()
-
-    async def started() -> FakeProducer:
-        return producer
-
-    monkeypatch.setattr(app, "maybe_start_producer", started)
-    persisted: list[tuple[Any, int]] = []
-    monkeypatch.setattr(table.data, "set_persisted_offset", lambda tp, offset: persisted.append((tp, offset)))
-    records = _records(_stores(), "positions")
-    table.data["old"] = records[1]
-    table.data["stale"] = records[1]
-    view = WriteBack(table)
-    assert view.direct is not None
-    view.event = FakeEvent(b"v", message(b"v", partition=2))  # type: ignore[assignment]
-    view["new"] = records[0]
-    del view["old"]
-    view["gone"] = records[0]
-    del view["gone"]  # written and deleted in the batch, never in the table: nothing to send
-    acks = await view.flush(keep=lambda event: True)
-    await asyncio.gather(*acks)
-    changelog = table.changelog_topic
-    assert producer.sent == [
-        (changelog.get_topic_name(), b'"new"', records[0].to_wire(), 2),
-        (changelog.get_topic_name(), b'"old"', None, 2),  # a tombstone
-    ], "the changelog topic's own key encoding, the table codec's value bytes, the event's partition"
-    assert (table.get("new"), "old" in table, table.get("stale")) == (records[0], False, records[1])
-    assert [(tp.topic, tp.partition, offset) for tp, offset in persisted] == [
-        (changelog.get_topic_name(), 2, 0),
-        (changelog.get_topic_name(), 2, 1),
-    ], "each acknowledged offset is persisted, as Faust's own changelog callback does"
-    assert view.pending == {}
-
-
-async def test_a_write_outside_any_event_is_refused_for_a_faust_table(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    settings = unit_settings()
-    app = faust_app(settings)
-    table: Any = create_tables(app, settings).ledger.positions
-    view = WriteBack(table)
-    view["k"] = _records(_stores(), "positions")[0]  # view.event is None: no partition to write to
-    with pytest.raises(TypeError, match="from a stream event"):
-        await view.flush()
