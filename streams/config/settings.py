@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     producer_linger_ms: float = Field(
         5.0, ge=0, description="Worker producer linger: records of one batch share Kafka requests."
     )
+    gc_freeze: bool = Field(
+        True,
+        description="After each full garbage collection, freeze the objects that survived it (gc.freeze): "
+        "the tables' long-lived state is not walked again at every later one (seconds of event-loop "
+        "pause with millions of objects). Pauses are in form4_gc_pause_seconds either way.",
+    )
     memory_trim_seconds: float = Field(
         10.0,
         ge=0,

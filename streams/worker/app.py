@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from streams.adapters.kafka_security import ssl_context
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger
-from streams.worker import lanes, offsets, rewind, trim, watchdog
+from streams.worker import collector, lanes, offsets, rewind, trim, watchdog
 from streams.worker.agents import parse, positions, webhooks
 from streams.worker.agents.parse import ParseFilings
 from streams.worker.agents.positions import TrackPositions
@@ -156,6 +156,7 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
     offsets.register(app, frozenset(settings.source_topics))  # commits never pass a dropped record
     watchdog.register(app, settings, progress)  # exits a worker that has records to read but handles none
     trim.register(app, settings)  # freed memory back to the system, not kept at a batch's high-water mark
+    collector.register(app, settings, registry)  # GC pauses measured; long-lived state frozen
     webhooks.register(app, step_deliver, metrics)  # a task: a consumer group per subscriber, not an agent
     ingest.register(app, settings, topics.send)
     pages.register(app, tables.ledger)
