@@ -104,6 +104,8 @@ async def test_metrics_count_what_the_worker_did(worker: WorkerProcess) -> None:
     assert "form4_faust_events_runtime_seconds_count" in names
     assert not any(n.endswith("_ms") or "_ms_" in n for n in names), sorted(names)
     assert found[("form4_kafka_reachable", ())] == 1
+    # Every garbage collection is timed (young ones happen all the time in a working worker).
+    assert total(found, "form4_gc_pause_seconds_count", generation="0") > 0, sorted(names)
 
 
 def test_exposition_passes_promtool(worker: WorkerProcess) -> None:
