@@ -10,6 +10,7 @@ Not a benchmark itself: imported by the bench scripts, which put the project roo
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -46,6 +47,16 @@ Raw = tuple[bytes | None, bytes]
 
 
 # --- the machine and the code measured -------------------------------------------------------------
+
+
+def setting_override(text: str) -> tuple[str, str]:
+    """``--set FIELD=VALUE`` of a bench: a field of :class:`Settings` and its value (argparse type)."""
+    name, sep, value = text.partition("=")
+    if not sep or name not in Settings.model_fields:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected FIELD=VALUE with FIELD a Settings field (e.g. gc_freeze=false)"
+        )
+    return name, value
 
 
 def load_average() -> list[float]:

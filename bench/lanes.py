@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from aiokafka import AIOKafkaProducer  # noqa: E402
 
+from bench.harness import setting_override  # noqa: E402
 from streams.adapters.consume import read_all  # noqa: E402
 from streams.adapters.lag import group_lag  # noqa: E402
 from streams.config.settings import Settings  # noqa: E402
@@ -231,7 +232,12 @@ def main() -> None:
         "--no-live", action="store_true", help="the backfill alone (its time without live filings)"
     )
     parser.add_argument(
-        "--set", action="append", default=[], metavar="FIELD=VALUE", help="a Settings field of the worker"
+        "--set",
+        action="append",
+        default=[],
+        type=setting_override,
+        metavar="FIELD=VALUE",
+        help="a Settings field of the worker",
     )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "lanes.json")
     args = parser.parse_args()
@@ -240,7 +246,7 @@ def main() -> None:
         raise SystemExit(128 + signum)  # stopped from outside: the worker and the broker are stopped too
 
     signal.signal(signal.SIGTERM, stop)
-    overrides = dict(item.split("=", 1) for item in args.set)
+    overrides = dict(args.set)
     loadavg_start = [round(x, 2) for x in os.getloadavg()]
     result = asyncio.run(run(args.n, args.partitions, not args.no_live, overrides))
     result["machine"] = {

@@ -49,6 +49,7 @@ from bench.harness import (  # noqa: E402
     render_all,
     rss_bytes,
     scratch_dir,
+    setting_override,
     spawn,
     wait_ready,
     worker_pid,
@@ -103,7 +104,7 @@ async def _run(args: argparse.Namespace, tmp: Path, bootstrap: str) -> dict[str,
     )
     data_dir = tmp / "worker"
     raw_topic = f"memory-{uuid.uuid4().hex[:8]}.raw"
-    overrides = dict(item.split("=", 1) for item in args.set)
+    overrides = dict(args.set)
     settings = worker_settings(
         bootstrap, data_dir, raw_topic=raw_topic, partitions=args.partitions, store=args.store, **overrides
     )
@@ -224,7 +225,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "partitions": args.partitions,
             "seed": SEED,
             "store": args.store,
-            "overrides": dict(item.split("=", 1) for item in args.set),
+            "overrides": dict(args.set),
             "generator": "synthetic.generator.Generator(seed, Universe(seed, "
             "n_issuers=min(4000, positions/9)), per_day=40, form3_rate=1.0), complete submissions",
             "rss": "VmRSS of the worker process, read 3 s after lag 0 and again 15 s after it; per "
@@ -250,7 +251,12 @@ def main() -> None:
         help="FORM4_STORE of the worker (default: the worker's default)",
     )
     parser.add_argument(
-        "--set", action="append", default=[], metavar="FIELD=VALUE", help="a Settings field of the worker"
+        "--set",
+        action="append",
+        default=[],
+        type=setting_override,
+        metavar="FIELD=VALUE",
+        help="a Settings field of the worker",
     )
     parser.add_argument(
         "--out", type=Path, default=None, help="result file (default bench/results/memory.json)"

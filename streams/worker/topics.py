@@ -31,6 +31,9 @@ class Send(Protocol):
 class Topics:
     """The worker's topics (names from :class:`Settings`)."""
 
+    app: faust.App
+    """Whose producer :meth:`send` hands each record (``app.maybe_start_producer``, looked up per send,
+    so a test can replace it)."""
     raw_filings: TopicT
     parsed_filings: TopicT
     backfill_filings: TopicT
@@ -54,10 +57,6 @@ class Topics:
             self.webhook_dead_letters,
         )
 
-    app: faust.App | None = None
-    """Whose producer :meth:`send` hands each record (``app.maybe_start_producer``, looked up per
-    send); without one, records go through each topic's ``send``."""
-
     def send(self, topic: str, key: bytes | None, value: bytes) -> Awaitable[Awaitable[Any]]:
         """The worker's :class:`Send`: the record to the app's producer; returns its acknowledgement.
 
@@ -73,14 +72,9 @@ class Topics:
         if topic not in self.names:
             # Only our own topic names come from Settings; anything else is a wiring bug.
             raise KeyError(f"not a topic of this worker: {topic!r}")
-        if self.app is None:
-            for candidate in self.all():
-                if candidate.get_topic_name() == topic:
-                    return candidate.send(key=key, value=value, headers=record_headers(value))
         return self._produce(topic, key, value)
 
     async def _produce(self, topic: str, key: bytes | None, value: bytes) -> Awaitable[Any]:
-        assert self.app is not None
         producer: ProducerT = await self.app.maybe_start_producer()
         return await producer.send(topic, key, value, None, None, record_headers(value) or None)
 

@@ -46,13 +46,14 @@ class Trimmer:
     """Counts the trims and the seconds they took (logged at debug)."""
 
     trim: Callable[[], int]
+    clock: Callable[[], float] = time.perf_counter
     trims: int = 0
     seconds: float = 0.0
 
     async def run(self) -> None:
-        started = time.perf_counter()
+        started = self.clock()
         released = await asyncio.get_running_loop().run_in_executor(None, self.trim)
-        took = time.perf_counter() - started
+        took = self.clock() - started
         self.trims += 1
         self.seconds += took
         log.debug(

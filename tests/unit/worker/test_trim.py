@@ -20,12 +20,13 @@ async def test_a_trim_runs_off_the_event_loop_thread_and_is_counted() -> None:
         threads.append(threading.get_ident())
         return 1
 
-    trimmer = Trimmer(fake_trim)
+    ticks = iter([10.0, 10.25, 20.0, 20.5])
+    trimmer = Trimmer(fake_trim, clock=lambda: next(ticks))
     await trimmer.run()
     await trimmer.run()
     assert trimmer.trims == 2
     assert threads and all(t != threading.get_ident() for t in threads)
-    assert trimmer.seconds >= 0
+    assert trimmer.seconds == 0.75, "each trim's time, from the trimmer's clock, summed"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim is Linux's")
