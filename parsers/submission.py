@@ -26,7 +26,7 @@ from parsers.errors import BadEncoding, MissingRequiredField, NotOwnershipForm, 
 from parsers.models import FORM_TYPES, Filing, SubmissionHeader
 from parsers.xml import parse_ownership_xml
 
-__all__ = ["EDGAR_TZ", "SubmissionHeader", "parse_header", "parse_submission"]
+__all__ = ["EDGAR_TZ", "SubmissionHeader", "document_bodies", "parse_header", "parse_submission", "xml_block"]
 
 EDGAR_TZ = ZoneInfo("America/New_York")
 """EDGAR stamps acceptance times in US Eastern time (EST/EDT)."""
@@ -40,9 +40,9 @@ _FILED = re.compile(rb"(?:FILED AS OF DATE:|<FILING-DATE>)[ \t]*(\d{8})")
 _ACCEPTED = re.compile(rb"<ACCEPTANCE-DATETIME>[ \t]*(\d{14})")
 _HEADER_END = re.compile(rb"</SEC-HEADER>|<DOCUMENT>")
 _HEADER_START = re.compile(rb"<SEC-HEADER>|<SUBMISSION>|<IMS-HEADER>|<SEC-DOCUMENT>|<IMS-DOCUMENT>")
-_DOCUMENT = re.compile(rb"<DOCUMENT>(.*?)(?:</DOCUMENT>|(?=<DOCUMENT>)|\Z)", re.DOTALL)
 _DOC_TYPE = re.compile(rb"<TYPE>[ \t]*([^\r\n<]+)")
-_XML_BLOCK = re.compile(rb"<XML>(.*?)</XML>", re.DOTALL | re.IGNORECASE)
+_XML_OPEN = re.compile(rb"<XML>", re.IGNORECASE)
+_XML_CLOSE = re.compile(rb"</XML>", re.IGNORECASE)
 
 
 def _base(form: str) -> str:
@@ -78,36 +78,69 @@ def parse_header(content: bytes) -> SubmissionHeader:
     )
 
 
+def document_bodies(content: bytes) -> list[bytes]:
+    """The bodies of the ``<DOCUMENT>`` parts: each ends at its ``</DOCUMENT>``, at the next
+    ``<DOCUMENT>`` when the close tag is missing, or at the end of the content.
+
+    Plain ``bytes.find`` rather than one lazy ``.*?`` regex with three alternatives: that regex tried
+    all three at every byte, 0.33 ms of a 1.1 ms parse of a 6 KB submission (issue 12).
+    """
+    bodies: list[bytes] = []
+    start = content.find(b"<DOCUMENT>")
+    while start >= 0:
+        body = start + len(b"<DOCUMENT>")
+        close = content.find(b"</DOCUMENT>", body)
+        following = content.find(b"<DOCUMENT>", body)
+        if close >= 0 and (following < 0 or close < following):
+            bodies.append(content[body:close])
+            start = content.find(b"<DOCUMENT>", close + len(b"</DOCUMENT>"))
+        elif following >= 0:
+            bodies.append(content[body:following])
+            start = following
+        else:
+            bodies.append(content[body:])
+            start = -1
+    return bodies
+
+
+def xml_block(body: bytes) -> bytes | None:
+    """What lies between the first ``<XML>`` and the ``</XML>`` after it (any case), if both are there."""
+    opened = _XML_OPEN.search(body)
+    if opened is None:
+        return None
+    closed = _XML_CLOSE.search(body, opened.end())
+    return body[opened.end() : closed.start()] if closed is not None else None
+
+
 def _ownership_xml(content: bytes, sub_type: str | None) -> bytes:
     """The XML of the first document whose type is an ownership form."""
-    documents = list(_DOCUMENT.finditer(content))
-    if not documents:
+    bodies = document_bodies(content)
+    if not bodies:
         raise MissingRequiredField(
             f"header-only submission (type {sub_type or '?'}): no <DOCUMENT> holds the form",
             where="<DOCUMENT>",
         )
     text_only: str | None = None
-    for doc in documents:
-        body = doc.group(1)
+    for body in bodies:
         dtype = _DOC_TYPE.search(body, 0, 512)
         dtype_s = _base(dtype.group(1).decode("utf-8", "replace")) if dtype else ""
         if dtype_s not in FORM_TYPES:
             continue
-        xml = _XML_BLOCK.search(body)
+        xml = xml_block(body)
         if xml is not None:
-            return xml.group(1)
+            return xml
         text_only = dtype_s
     # Some agents label the primary document oddly; an ownershipDocument anywhere still counts.
-    for doc in documents:
-        xml = _XML_BLOCK.search(doc.group(1))
-        if xml is not None and b"ownershipDocument" in xml.group(1)[:4096]:
-            return xml.group(1)
+    for body in bodies:
+        xml = xml_block(body)
+        if xml is not None and b"ownershipDocument" in xml[:4096]:
+            return xml
     if text_only is not None:
         raise UnsupportedFormat(
             f"the Form {text_only} document has no <XML> part (a pre-XML text filing)",
             where="<DOCUMENT>/<TEXT>",
         )
-    first = _DOC_TYPE.search(documents[0].group(1), 0, 512)
+    first = _DOC_TYPE.search(bodies[0], 0, 512)
     found = first.group(1).decode("utf-8", "replace").strip() if first else "?"
     raise NotOwnershipForm(f"no Form 3/4/5 document in the submission (first document is {found!r})")
 

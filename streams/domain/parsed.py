@@ -10,9 +10,16 @@ from streams.domain.records import ParsedFiling
 
 
 def to_parsed(
-    filing: Filing, events: list[TransactionEvent], source_timestamp_ms: int | None = None
+    filing: Filing,
+    events: list[TransactionEvent],
+    source_timestamp_ms: int | None = None,
+    *,
+    fingerprint: str | None = None,
 ) -> ParsedFiling:
-    """The internal record the parse agent publishes for one filing, keyed by its issuer."""
+    """The internal record the parse agent publishes for one filing, keyed by its issuer.
+
+    ``fingerprint``: ``filing.fingerprint`` when the caller has it already (it hashes the whole filing).
+    """
     key = issuer_key(events[0]) if events else filing.issuer.cik or filing.filing_id
     return ParsedFiling(
         filing_id=filing.filing_id,
@@ -24,7 +31,7 @@ def to_parsed(
         filed_at=filing.filed_at,
         source_timestamp_ms=source_timestamp_ms,
         events=tuple(events),
-        fingerprint=filing.fingerprint,
+        fingerprint=fingerprint if fingerprint is not None else filing.fingerprint,
         remarks=filing.remarks,
     )
 

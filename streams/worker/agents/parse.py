@@ -119,7 +119,8 @@ class ParseFilings:
             outbox.tally["dead_letters"] += 1
             return
         fid = filing.filing_id
-        copy_key = f"fingerprint:{filing.fingerprint}"
+        fingerprint = filing.fingerprint  # a hash of the whole filing: computed once
+        copy_key = f"fingerprint:{fingerprint}"
         rank = copy_rank(filing.accession_number, filing.issuer.cik)
         best, distinct = self._best_copy(copy_key, fid, filing.accession_number)
         if (best is None and self._seen.get(fid) is not None) or (best is not None and rank <= best[1]):
@@ -135,7 +136,8 @@ class ParseFilings:
             outbox.tally["duplicates"] += 1
             return
         events = to_events(filing)
-        record = to_parsed(filing, events, int(message.timestamp * 1000) if message.timestamp else None)
+        stamp = int(message.timestamp * 1000) if message.timestamp else None
+        record = to_parsed(filing, events, stamp, fingerprint=fingerprint)
         key = record.issuer_key.encode()
         # A better copy of a filing already parsed (its complete submission after its bare XML):
         # consumers have its events already, so only the ledger hears of it, to keep the better copy.
