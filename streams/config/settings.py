@@ -154,7 +154,11 @@ class Settings(BaseSettings):
         "exits (code 75) for its supervisor to restart it (Faust can stop fetching while it looks ready).",
     )
     producer_linger_ms: float = Field(
-        5.0, ge=0, description="Worker producer linger: records of one batch share Kafka requests."
+        50.0,
+        ge=0,
+        description="Worker producer linger: records of one batch share Kafka requests. An agent's batch "
+        "is sent as soon as it is made, and so is a filing posted to /filings; dead letters may wait this "
+        "long.",
     )
     gc_freeze: bool = Field(
         True,

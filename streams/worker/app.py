@@ -127,6 +127,7 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
         settings=settings,
         seen=tables.seen,
         send=topics.send,
+        hurry=topics.hurry,
         metrics=metrics,
         handoff=handoff,
         progress=progress,
@@ -137,12 +138,14 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
         ledger=ledger,
         positions=tables.ledger.positions,
         send=topics.send,
+        hurry=topics.hurry,
         metrics=metrics,
         handoff=handoff,
         progress=progress,
         # A batch's state in Kafka before its done markers are written.
         barrier=ChangelogBarrier(
-            getattr(tables.ledger, f.name) for f in fields(tables.ledger) if f.name not in LEDGER_MARKERS
+            (getattr(tables.ledger, f.name) for f in fields(tables.ledger) if f.name not in LEDGER_MARKERS),
+            topics.hurry,
         ),
         assigned=lambda: app.consumer.assignment(),
         rewinds=rewinds,
@@ -158,7 +161,7 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
     trim.register(app, settings)  # freed memory back to the system, not kept at a batch's high-water mark
     collector.register(app, settings, registry)  # GC pauses measured; long-lived state frozen
     webhooks.register(app, step_deliver, metrics)  # a task: a consumer group per subscriber, not an agent
-    ingest.register(app, settings, topics.send)
+    ingest.register(app, settings, topics.send_now)  # a filing posted is sent at once, no linger
     pages.register(app, tables.ledger)
     ops.register(app, settings, tables.ledger, metrics, registry)  # /metrics, /health, /ready, the page
     return Form4Worker(

@@ -34,7 +34,7 @@ from faust.types import EventT
 
 from streams.domain.ledger import Stores
 from streams.domain.records import ParsedFiling
-from streams.worker.topics import Send
+from streams.worker.topics import Hurry, Send
 
 V = TypeVar("V")
 
@@ -238,6 +238,8 @@ class Outbox:
     """The records one batch sends: queued as they are made, acknowledged all together."""
 
     send: Send
+    hurry: Hurry | None = None
+    """Called before the acknowledgements are awaited: the producer sends now, not after its linger."""
     acks: list[Awaitable[Any]] = field(default_factory=list)
     after: list[Callable[[], None]] = field(default_factory=list)
     """What to do once the batch is acknowledged and its state written: count, log."""
@@ -267,6 +269,8 @@ class Outbox:
     async def settle(self) -> None:
         """Wait until Kafka acknowledged every queued record; raise the first failure, after all settled."""
         acks, self.acks = self.acks, []
+        if acks and self.hurry is not None:
+            await self.hurry()
         failed: BaseException | None = None
         for ack in acks:
             try:
@@ -290,8 +294,10 @@ class ChangelogBarrier:
     (faust-streaming 0.15.3, pinned).
     """
 
-    def __init__(self, tables: Iterable[Any]) -> None:
+    def __init__(self, tables: Iterable[Any], hurry: Hurry | None = None) -> None:
         self.pending: list[Awaitable[Any]] = []
+        self.hurry = hurry
+        """Called before the wait: the producer sends now, not after its linger."""
         for table in tables:
             send = table.send_changelog
 
@@ -304,6 +310,8 @@ class ChangelogBarrier:
 
     async def __call__(self) -> None:
         pending, self.pending = self.pending, []
+        if pending and self.hurry is not None:
+            await self.hurry()
         for future in pending:
             await future
 

@@ -25,7 +25,7 @@ from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
 from streams.worker.poison import PoisonGuard
 from streams.worker.rewind import Rewinds
-from streams.worker.topics import Send
+from streams.worker.topics import Hurry, Send
 from streams.worker.watchdog import Progress
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ class ParseFilings:
     parsed so far (one filing in several formats is one filing)."""
     send: Send
     metrics: Metrics
+    hurry: Hurry | None = None
+    """Has the producer send a batch's records as soon as the batch is made (not after its linger)."""
     handoff: Handoff | None = None
     """Where the records this worker publishes wait for its own track_positions (no JSON round trip)."""
     progress: Progress = field(default_factory=Progress)
@@ -56,7 +58,7 @@ class ParseFilings:
 
     async def handle_batch(self, events: Sequence[EventT[bytes]], guard: PoisonGuard) -> None:
         """Handle a batch of raw filings: one acknowledgement wait, then the markers, each once."""
-        outbox = Outbox(self.send)
+        outbox = Outbox(self.send, self.hurry)
         rewinds = self.rewinds
         for event in events:
             if rewinds is not None and rewinds.set_aside(event):
@@ -84,7 +86,7 @@ class ParseFilings:
 
     async def handle_raw(self, raw: bytes, message: Message) -> None:
         """A batch of one record, without the poison guard: raises what the handler raises."""
-        outbox = Outbox(self.send)
+        outbox = Outbox(self.send, self.hurry)
         with self.state.handling(None):
             await self._handle(raw, message, outbox)
         await settle_and_write(outbox, self.state)

@@ -35,7 +35,7 @@ from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
 from streams.worker.poison import PoisonGuard
 from streams.worker.rewind import Rewinds
-from streams.worker.topics import Send
+from streams.worker.topics import Hurry, Send
 from streams.worker.watchdog import Progress
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ class TrackPositions:
     """The positions store of the ledger (its size is the ``form4_positions_tracked`` gauge)."""
     send: Send
     metrics: Metrics
+    hurry: Hurry | None = None
+    """Has the producer send a batch's records as soon as the batch is made (not after its linger)."""
     clock: Callable[[], float] = time.time
     """Unix time now, for the latency histogram."""
     handoff: Handoff | None = None
@@ -78,7 +80,7 @@ class TrackPositions:
 
     async def handle_batch(self, events: Sequence[EventT[bytes]], guard: PoisonGuard) -> None:
         """Apply a batch of parsed filings: one acknowledgement wait for its alerts, then its state."""
-        outbox = Outbox(self.send)
+        outbox = Outbox(self.send, self.hurry)
         rewinds = self.rewinds
         for event in events:
             if rewinds is not None and rewinds.set_aside(event):
@@ -110,7 +112,7 @@ class TrackPositions:
 
     async def handle_parsed(self, raw: bytes, message: Message) -> None:
         """A batch of one record, without the poison guard: raises what the handler raises."""
-        outbox = Outbox(self.send)
+        outbox = Outbox(self.send, self.hurry)
         with self.state.handling(None):
             await self._handle(raw, message, outbox)
         await settle_and_write(outbox, self.state, self.barrier, self.assigned)
