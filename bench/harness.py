@@ -148,14 +148,17 @@ def worker_pid(worker: WorkerProcess) -> int:
     return worker.proc.pid
 
 
-def child_env() -> dict[str, str]:
-    """Our environment with ROOT first on PYTHONPATH, for every Python child (worker, yardstick)."""
-    rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(ROOT)]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *rest])}
+def child_env(root: Path = ROOT) -> dict[str, str]:
+    """Our environment with ``root`` first on PYTHONPATH, for every Python child (worker, yardstick)."""
+    rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(root)]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), *rest])}
 
 
-def spawn(worker: WorkerProcess) -> None:
-    """Launch ``worker`` as WorkerProcess.start does, without waiting for it (several start together)."""
+def spawn(worker: WorkerProcess, root: Path = ROOT) -> None:
+    """Launch ``worker`` as WorkerProcess.start does, without waiting for it (several start together).
+
+    ``root``: the source tree it runs (another commit's ``git archive``, for a side-by-side bench).
+    """
     worker.data_dir.mkdir(parents=True, exist_ok=True)
     worker.starts += 1
     log = worker.data_dir / f"worker-{worker.starts}.log"
@@ -165,8 +168,8 @@ def spawn(worker: WorkerProcess) -> None:
             [sys.executable, "-m", "streams", "worker"],
             # From ROOT, with ROOT first on the path: the worker runs the code measured, also when ROOT
             # is a copy of another commit (the venv's editable install points at the work tree).
-            cwd=ROOT,
-            env=worker.env | {"PYTHONPATH": child_env()["PYTHONPATH"]},
+            cwd=root,
+            env=worker.env | {"PYTHONPATH": child_env(root)["PYTHONPATH"]},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

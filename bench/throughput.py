@@ -13,7 +13,12 @@ hits both alike, R rounds of each:
   the internal parsed topic, whose end offsets must sum to the filings parsed).
 
     .venv/bin/python bench/throughput.py [--filings 5000] [--rounds 3] [--partitions 4]
-        [--yardstick ../shared/bench/passthrough_parse.py]
+        [--yardstick ../shared/bench/passthrough_parse.py] [--baseline REV]
+
+``--baseline REV`` adds a third side: the worker of another commit (a ``git archive`` copy of it, run
+with this checkout's venv), its rounds interleaved with the others in the same run, so a change is
+measured against its parent under the same load (the machine's speed drifts between runs more than
+many changes move the worker).
 
 Writes bench/results/throughput.json (or --out).
 """
@@ -36,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import (  # noqa: E402
     RESULTS_DIR,
+    SNAPSHOT_MARK,
     GroupWatch,
     Raw,
     child_env,
@@ -117,14 +123,16 @@ def yardstick_round(yardstick: Path, settings: Settings, raw_topic: str, n: int)
     }
 
 
-async def _worker_round(bootstrap: str, tmp: Path, raw_topic: str, n: int, partitions: int) -> dict[str, Any]:
+async def _worker_round(
+    bootstrap: str, tmp: Path, raw_topic: str, n: int, partitions: int, root: Path
+) -> dict[str, Any]:
     data_dir = tmp / f"worker-{uuid.uuid4().hex[:8]}"
     settings = worker_settings(bootstrap, data_dir, raw_topic=raw_topic, partitions=partitions)
     await create_topics(settings)  # every topic but the preloaded raw one is new
     worker = WorkerProcess(settings=settings, data_dir=data_dir)
     try:
         async with GroupWatch(settings) as watch:
-            spawn(worker)
+            spawn(worker, root)
             (ready,) = await asyncio.to_thread(wait_ready, [worker])
             pid = worker_pid(worker)
             cpu_at_ready = cpu_seconds(pid)
@@ -154,8 +162,45 @@ async def _worker_round(bootstrap: str, tmp: Path, raw_topic: str, n: int, parti
     }
 
 
-def worker_round(bootstrap: str, tmp: Path, raw_topic: str, n: int, partitions: int) -> dict[str, Any]:
-    return asyncio.run(_worker_round(bootstrap, tmp, raw_topic, n, partitions))
+def worker_round(
+    bootstrap: str, tmp: Path, raw_topic: str, n: int, partitions: int, root: Path = ROOT
+) -> dict[str, Any]:
+    return asyncio.run(_worker_round(bootstrap, tmp, raw_topic, n, partitions, root))
+
+
+def baseline_copy(rev: str, into: Path) -> str:
+    """Extract commit ``rev`` of this checkout into ``into`` (``git archive``); returns its full id."""
+    found = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True, text=True
+    )
+    if found.returncode != 0:
+        raise SystemExit(
+            f"--baseline {rev}: not a commit of the git checkout at {ROOT}: {found.stderr.strip()}"
+        )
+    commit = found.stdout.strip()
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+    into.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    (into / SNAPSHOT_MARK).write_text(commit + "\n")
+    return commit
+
+
+def versus(baseline: list[dict[str, Any]], work: list[dict[str, Any]]) -> dict[str, Any]:
+    """This worker against the baseline's, round by round (each pair ran back to back)."""
+    rates = [w["filings_per_second"] / b["filings_per_second"] for w, b in zip(work, baseline, strict=True)]
+    cpu = [
+        w["cpu_seconds_during_run"] / b["cpu_seconds_during_run"] for w, b in zip(work, baseline, strict=True)
+    ]
+    return {
+        "filings_per_second_ratio": {
+            "median": round(statistics.median(rates), 3),
+            "per_round": [round(r, 3) for r in rates],
+        },
+        "cpu_seconds_ratio": {
+            "median": round(statistics.median(cpu), 3),
+            "per_round": [round(c, 3) for c in cpu],
+        },
+    }
 
 
 def summarise(yard: list[dict[str, Any]], work: list[dict[str, Any]]) -> dict[str, Any]:
@@ -197,6 +242,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     rounds: dict[str, list[dict[str, Any]]] = {"yardstick": [], "worker": []}
     with scratch_dir("f4b-throughput-") as tmp:
+        baseline: tuple[str, Path] | None = None
+        if args.baseline:
+            rounds["baseline"] = []
+            baseline = (baseline_copy(args.baseline, tmp / "baseline"), tmp / "baseline")
+            print(f"baseline: {args.baseline} = {baseline[0]}", flush=True)
         with local_broker(tmp) as bootstrap:
             admin = Settings(data_dir=tmp, kafka_bootstrap=bootstrap, topic_partitions=args.partitions)
             raw_topic = f"backlog-{uuid.uuid4().hex[:8]}.raw"
@@ -210,17 +260,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     f"round {i} yardstick: {y['filings_per_second']:>8.1f} filings/s ({y['seconds']:.1f}s)",
                     flush=True,
                 )
-                w = worker_round(bootstrap, tmp, raw_topic, len(raws), args.partitions)
-                rounds["worker"].append(w)
-                ratio = w["filings_per_second"] / y["filings_per_second"]
-                print(
-                    f"round {i} worker:    {w['filings_per_second']:>8.1f} filings/s ({w['seconds']:.1f}s, "
-                    f"parse stage done at {w['milestones_seconds'].get('parsed_complete')}s, "
-                    f"{w['cpu_seconds_during_run']} CPU s, "
-                    f"RSS {w['rss_bytes_at_end'] / 2**20:.0f} MiB)  ratio {ratio:.3f}",
-                    flush=True,
-                )
+                # With a baseline, the two workers take turns going first (drift hits both alike).
+                sides = [("worker", ROOT)] + ([("baseline", baseline[1])] if baseline else [])
+                for side, root in sides if i % 2 else reversed(sides):
+                    w = worker_round(bootstrap, tmp, raw_topic, len(raws), args.partitions, root)
+                    rounds[side].append(w)
+                    ratio = w["filings_per_second"] / y["filings_per_second"]
+                    print(
+                        f"round {i} {side + ':':<9} {w['filings_per_second']:>8.1f} filings/s "
+                        f"({w['seconds']:.1f}s, "
+                        f"parse stage done at {w['milestones_seconds'].get('parsed_complete')}s, "
+                        f"{w['cpu_seconds_during_run']} CPU s, "
+                        f"RSS {w['rss_bytes_at_end'] / 2**20:.0f} MiB)  ratio {ratio:.3f}",
+                        flush=True,
+                    )
     summary = summarise(rounds["yardstick"], rounds["worker"])
+    if baseline:
+        summary["baseline"] = {"commit": baseline[0]} | summarise(rounds["yardstick"], rounds["baseline"])
+        summary["worker_to_baseline"] = versus(rounds["baseline"], rounds["worker"])
     return {
         "benchmark": "throughput",
         "machine": machine_info()
@@ -233,6 +290,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "rows": rows,
             "bytes": sum(len(r) for _, r in raws),
             "yardstick": str(args.yardstick),
+            "baseline": args.baseline,
             "preload_seconds": round(pushed, 2),
             "worker_timing": "from /ready 200 (polled every 50 ms) to lag 0 on the raw and parsed topics "
             "with every raw filing committed and parsed + dead letters = filings (polled every 250 ms)",
@@ -262,6 +320,12 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=None, help="result file (default bench/results/throughput.json)"
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        default=None,
+        help="also run the worker of this commit (git archive), its rounds interleaved with the others",
+    )
     args = parser.parse_args()
     exit_on_sigterm()
     if not args.yardstick.is_file():
@@ -276,6 +340,13 @@ def main() -> None:
         f"(worker best {s['worker_filings_per_second']['best']} filings/s, "
         f"yardstick best {s['yardstick_filings_per_second']['best']} filings/s); {path}"
     )
+    if "worker_to_baseline" in s:
+        versus_ = s["worker_to_baseline"]
+        print(
+            f"worker / baseline {args.baseline}: filings/s x{versus_['filings_per_second_ratio']['median']}, "
+            f"CPU seconds x{versus_['cpu_seconds_ratio']['median']} (medians of round ratios); baseline / "
+            f"yardstick {s['baseline']['ratio_worker_to_yardstick']['median_of_round_ratios']:.3f}"
+        )
 
 
 if __name__ == "__main__":
