@@ -59,6 +59,18 @@ def setting_override(text: str) -> tuple[str, str]:
     return name, value
 
 
+def add_setting_overrides(parser: argparse.ArgumentParser) -> None:
+    """``--set FIELD=VALUE`` (repeatable) on a bench: :func:`setting_override` pairs in ``args.set``."""
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        type=setting_override,
+        metavar="FIELD=VALUE",
+        help="a Settings field of the worker",
+    )
+
+
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 

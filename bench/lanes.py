@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from aiokafka import AIOKafkaProducer  # noqa: E402
 
-from bench.harness import setting_override  # noqa: E402
+from bench.harness import add_setting_overrides  # noqa: E402
 from streams.adapters.consume import read_all  # noqa: E402
 from streams.adapters.lag import group_lag  # noqa: E402
 from streams.config.settings import Settings  # noqa: E402
@@ -231,14 +231,7 @@ def main() -> None:
     parser.add_argument(
         "--no-live", action="store_true", help="the backfill alone (its time without live filings)"
     )
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        type=setting_override,
-        metavar="FIELD=VALUE",
-        help="a Settings field of the worker",
-    )
+    add_setting_overrides(parser)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "lanes.json")
     args = parser.parse_args()
 

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.harness import (  # noqa: E402
     RESULTS_DIR,
     GroupWatch,
+    add_setting_overrides,
     cpu_seconds,
     create_topics,
     exit_on_sigterm,
@@ -49,7 +50,6 @@ from bench.harness import (  # noqa: E402
     render_all,
     rss_bytes,
     scratch_dir,
-    setting_override,
     spawn,
     wait_ready,
     worker_pid,
@@ -250,14 +250,7 @@ def main() -> None:
         choices=["compact://", "memory://", "rocksdb://"],
         help="FORM4_STORE of the worker (default: the worker's default)",
     )
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        type=setting_override,
-        metavar="FIELD=VALUE",
-        help="a Settings field of the worker",
-    )
+    add_setting_overrides(parser)
     parser.add_argument(
         "--out", type=Path, default=None, help="result file (default bench/results/memory.json)"
     )

@@ -168,21 +168,22 @@ def worker_round(
     return asyncio.run(_worker_round(bootstrap, tmp, raw_topic, n, partitions, root))
 
 
-def baseline_copy(rev: str, into: Path) -> str:
-    """Extract commit ``rev`` of this checkout into ``into`` (``git archive``); returns its full id."""
+def resolve_commit(rev: str) -> str:
+    """The full id of commit ``rev`` of this checkout; ``ValueError`` saying why when there is none."""
     found = subprocess.run(
         ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True, text=True
     )
     if found.returncode != 0:
-        raise SystemExit(
-            f"--baseline {rev}: not a commit of the git checkout at {ROOT}: {found.stderr.strip()}"
-        )
-    commit = found.stdout.strip()
+        raise ValueError(f"not a commit of the git checkout at {ROOT}: {found.stderr.strip()}")
+    return found.stdout.strip()
+
+
+def baseline_copy(commit: str, into: Path) -> None:
+    """Extract ``commit`` of this checkout into ``into`` (``git archive``), marked with its id."""
     archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
     into.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     (into / SNAPSHOT_MARK).write_text(commit + "\n")
-    return commit
 
 
 def versus(baseline: list[dict[str, Any]], work: list[dict[str, Any]]) -> dict[str, Any]:
@@ -245,7 +246,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         baseline: tuple[str, Path] | None = None
         if args.baseline:
             rounds["baseline"] = []
-            baseline = (baseline_copy(args.baseline, tmp / "baseline"), tmp / "baseline")
+            baseline_copy(args.baseline_commit, tmp / "baseline")
+            baseline = (args.baseline_commit, tmp / "baseline")
             print(f"baseline: {args.baseline} = {baseline[0]}", flush=True)
         with local_broker(tmp) as bootstrap:
             admin = Settings(data_dir=tmp, kafka_bootstrap=bootstrap, topic_partitions=args.partitions)
@@ -330,6 +332,12 @@ def main() -> None:
     exit_on_sigterm()
     if not args.yardstick.is_file():
         parser.error(f"--yardstick {args.yardstick}: no such file")
+    args.baseline_commit = None
+    if args.baseline:
+        try:  # before the filings are made and the broker started
+            args.baseline_commit = resolve_commit(args.baseline)
+        except ValueError as exc:
+            parser.error(f"--baseline {args.baseline}: {exc}")
     result = run(args)
     path = write_result(args.out or RESULTS_DIR / "throughput.json", result)
     s = result["summary"]
