@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         "smaller), memory (in memory as objects); both rebuilt from the changelogs at start; or rocksdb "
         "(RocksDB on disk in FORM4_DATA_DIR, via rocksdict; for state that outgrows memory).",
     )
+    rocksdb_memory_mb: int = Field(
+        64,
+        ge=8,
+        description="With FORM4_STORE=rocksdb://: RocksDB's memory for all tables, one block cache shared "
+        "by every table partition, memtables (at most half) charged to it.",
+    )
     session_timeout_seconds: float = Field(
         30.0, ge=6.0, description="Kafka group session timeout: how soon a dead worker's partitions move."
     )

@@ -62,7 +62,9 @@ class Metrics:
                 registry=registry,
             ),
             positions_tracked=Gauge(
-                f"{PREFIX}_positions_tracked", "Positions in this worker's table", registry=registry
+                f"{PREFIX}_positions_tracked",
+                "Positions in this worker's table (FORM4_STORE=rocksdb://: RocksDB's estimate)",
+                registry=registry,
             ),
             latency=Histogram(
                 f"{PREFIX}_processing_latency_seconds",

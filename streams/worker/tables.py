@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -16,7 +17,7 @@ from faust.types import TableT
 
 from streams.config.settings import Settings
 from streams.domain.ledger import Stores
-from streams.worker import compact_store
+from streams.worker import compact_store, disk_store
 from streams.worker.state_codecs import register_state_codecs, serializer_for
 
 TABLE_NAMES = (
@@ -44,6 +45,14 @@ _HELP = {
 }
 
 
+def cheap_len(table: Sized) -> int:
+    """``len(table)``, or on disk RocksDB's estimate of it (``len`` there reads every key)."""
+    store = getattr(table, "data", None)
+    if isinstance(store, disk_store.BudgetStore):
+        return store.estimated_len()
+    return len(table)
+
+
 def changelog_topics(app_id: str) -> list[str]:
     """Faust's changelog topic names of our tables (``<app id>-<table>-changelog``)."""
     return [f"{app_id}-{name}-changelog" for name in TABLE_NAMES]
@@ -62,10 +71,22 @@ def create_tables(app: faust.App, settings: Settings) -> Tables:
     # Our codecs must be known to Faust before a table names one of them; our store before its URL.
     register_state_codecs()
     compact_store.register()
+    disk_store.register()
+    # On disk, every table's databases share one memory budget (streams.worker.disk_store).
+    options = (
+        {disk_store.MEMORY_OPTION: disk_store.Memory.of(settings.rocksdb_memory_mb)}
+        if settings.store == "rocksdb://"
+        else None
+    )
     tables: dict[str, TableT[str, Any]] = {}
     for name in TABLE_NAMES:
         table = app.Table(
-            name, default=None, partitions=settings.topic_partitions, key_type=str, help=_HELP[name]
+            name,
+            default=None,
+            partitions=settings.topic_partitions,
+            key_type=str,
+            help=_HELP[name],
+            options=options,
         )
         # Faust 0.15 takes a table's codec only from a Faust Model value type, and ours are not: set it
         # before the store (built lazily) reads it, and build the changelog topic again with it (the
@@ -89,4 +110,4 @@ def create_tables(app: faust.App, settings: Settings) -> Tables:
     )
 
 
-__all__ = ["TABLE_NAMES", "Tables", "changelog_topics", "create_tables"]
+__all__ = ["TABLE_NAMES", "Tables", "changelog_topics", "cheap_len", "create_tables"]

@@ -35,6 +35,7 @@ from streams.worker.dead_letters import dead_letter, log_context, place
 from streams.worker.metrics import Metrics
 from streams.worker.poison import PoisonGuard
 from streams.worker.rewind import Rewinds
+from streams.worker.tables import cheap_len
 from streams.worker.topics import Hurry, Send
 from streams.worker.watchdog import Progress
 
@@ -75,8 +76,8 @@ class TrackPositions:
         state = BatchState.over_stores(self.ledger.s)
         object.__setattr__(self, "state", state)
         object.__setattr__(self, "batch_ledger", Ledger(state.stores(), self.ledger.settings))
-        # Read when /metrics is scraped, not per filing: a RocksDB table's len() is a full key scan.
-        self.metrics.positions_tracked.set_function(lambda: len(self.positions))
+        # Read when /metrics is scraped, not per filing; on disk an estimate (len() reads every key).
+        self.metrics.positions_tracked.set_function(lambda: cheap_len(self.positions))
 
     async def handle_batch(self, events: Sequence[EventT[bytes]], guard: PoisonGuard) -> None:
         """Apply a batch of parsed filings: one acknowledgement wait for its alerts, then its state."""
