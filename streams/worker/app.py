@@ -118,6 +118,8 @@ def create_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Fo
     tables = create_tables(app, settings)
     ledger = Ledger(tables.ledger, settings)
     metrics = metrics_in(registry)
+    if tables.disk_memory is not None:
+        metrics.rocksdb_memory.set_function(tables.disk_memory.usage_bytes)
     progress = Progress()  # records handled by either agent, for the stall watchdog
     handoff = Handoff(4 * settings.batch_max_records)  # parsed records, parse_filings -> track_positions
     controller = lanes.register(app, settings)

@@ -27,6 +27,7 @@ class Metrics:
     alerts_emitted: Counter
     reconciliation_breaks: Counter
     positions_tracked: Gauge
+    rocksdb_memory: Gauge
     latency: Histogram
     consumer_lag: Gauge
     webhook_backlog: Gauge
@@ -64,6 +65,12 @@ class Metrics:
             positions_tracked=Gauge(
                 f"{PREFIX}_positions_tracked",
                 "Positions in this worker's table (FORM4_STORE=rocksdb://: RocksDB's estimate)",
+                registry=registry,
+            ),
+            rocksdb_memory=Gauge(
+                f"{PREFIX}_rocksdb_memory_bytes",
+                "FORM4_STORE=rocksdb://: bytes in the shared block cache (blocks and memtables), of "
+                "FORM4_ROCKSDB_MEMORY_MB",
                 registry=registry,
             ),
             latency=Histogram(

@@ -64,6 +64,8 @@ class Tables:
 
     seen: TableT[str, Any]
     ledger: Stores
+    disk_memory: disk_store.Memory | None = None
+    """With ``rocksdb://``: the memory budget every table's databases share."""
 
 
 def create_tables(app: faust.App, settings: Settings) -> Tables:
@@ -73,11 +75,8 @@ def create_tables(app: faust.App, settings: Settings) -> Tables:
     compact_store.register()
     disk_store.register()
     # On disk, every table's databases share one memory budget (streams.worker.disk_store).
-    options = (
-        {disk_store.MEMORY_OPTION: disk_store.Memory.of(settings.rocksdb_memory_mb)}
-        if settings.store == "rocksdb://"
-        else None
-    )
+    memory = disk_store.Memory.of(settings.rocksdb_memory_mb) if settings.store == "rocksdb://" else None
+    options = {disk_store.MEMORY_OPTION: memory} if memory else None
     tables: dict[str, TableT[str, Any]] = {}
     for name in TABLE_NAMES:
         table = app.Table(
@@ -107,6 +106,7 @@ def create_tables(app: faust.App, settings: Settings) -> Tables:
             aliases=tables["aliases"],
             insiders=tables["insiders"],
         ),
+        disk_memory=memory,
     )
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pytest
 import rocksdict
 from faust.types import TP
+from prometheus_client import CollectorRegistry
 
-from streams.worker.app import faust_app
+from streams.worker.app import create_app, faust_app
 from streams.worker.disk_store import MEMORY_OPTION, BudgetOptions, BudgetStore, Memory
 from streams.worker.tables import TABLE_NAMES, create_tables
 from tests.unit.worker.fakes import message, unit_settings
@@ -32,13 +33,14 @@ def test_every_table_of_a_worker_shares_one_budget(tmp_path: Path) -> None:
     settings = unit_settings(store="rocksdb://", data_dir=tmp_path, rocksdb_memory_mb=32)
     app = faust_app(settings)
     tables = create_tables(app, settings)
-    stores: list[Any] = [app.tables[name].data for name in TABLE_NAMES]
+    stores: list[Any] = [cast(Any, app.tables[name]).data for name in TABLE_NAMES]
     assert all(isinstance(store, BudgetStore) for store in stores)
     memories = {id(store.rocksdb_options.memory) for store in stores}
     assert len(memories) == 1, "one cache and one write-buffer manager for the whole worker"
     memory = stores[0].rocksdb_options.memory
     assert memory.budget_bytes == 32 * MIB and memory.write_buffers.get_buffer_size() == 16 * MIB
-    assert tables.ledger.positions.data is stores[TABLE_NAMES.index("positions")]
+    assert cast(Any, tables.ledger.positions).data is stores[TABLE_NAMES.index("positions")]
+    assert tables.disk_memory is memory, "served as form4_rocksdb_memory_bytes"
 
 
 def test_a_table_recovers_records_onto_disk_and_reads_them_back(tmp_path: Path) -> None:
@@ -84,3 +86,23 @@ def test_the_store_says_what_is_missing_without_its_memory(tmp_path: Path) -> No
     with pytest.raises(ValueError, match=MEMORY_OPTION):
         BudgetStore("rocksdb://", app, table, options=None)
     assert isinstance(Memory.of(8).cache, rocksdict.Cache)
+
+
+def test_the_worker_serves_rocksdb_memory_against_its_budget(tmp_path: Path) -> None:
+    registry = CollectorRegistry()
+    worker = create_app(unit_settings(store="rocksdb://", data_dir=tmp_path, rocksdb_memory_mb=16), registry)
+    memory = worker.tables.disk_memory
+    assert memory is not None and memory.budget_bytes == 16 * MIB
+    db = BudgetOptions(memory).open(tmp_path / "extra")
+    for i in range(20_000):
+        db[f"{i:08d}".encode()] = bytes(200)
+    served = registry.get_sample_value("form4_rocksdb_memory_bytes")
+    assert served is not None and 0 < served <= memory.budget_bytes
+    db.close()
+
+
+def test_without_rocksdb_the_gauge_stays_at_zero() -> None:
+    registry = CollectorRegistry()
+    worker = create_app(unit_settings(store="memory://"), registry)
+    assert worker.tables.disk_memory is None
+    assert registry.get_sample_value("form4_rocksdb_memory_bytes") == 0
