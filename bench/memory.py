@@ -3,7 +3,8 @@
 One local jar broker and one ``form4 worker`` (its default table store, or ``--store``). Synthetic
 filings from a universe large enough that most filings are an insider's first (a Form 3 listing every
 holding, so positions grow about four per filing) are pushed in three stages; after each the bench waits
-for lag 0 and reads the worker's RSS (/proc/<pid>/status VmRSS) and its ``form4_positions_tracked`` gauge, and
+for lag 0 and reads the worker's RSS (/proc/<pid>/status VmRSS) and the positions ``GET /stats`` counts
+(else the ``form4_positions_tracked`` gauge: RocksDB's estimate with ``rocksdb://``), and
 reports (RSS - RSS of the same worker idle right after /ready) / positions. Then the worker is
 stopped (SIGTERM) and started again: the time until /ready (tables recovered from their changelogs)
 and the RSS after recovery.
@@ -80,7 +81,8 @@ def positions_served(worker: WorkerProcess) -> tuple[float | None, int | None]:
     """(the form4_positions_tracked gauge, the positions /stats counts) of ``worker``."""
     status, body = worker.get("/metrics")
     gauge = metric_value(body.decode(), "form4_positions_tracked") if status == 200 else None
-    status, body = worker.get("/stats")
+    # /stats reads every value: seconds at 100k positions on disk or compressed.
+    status, body = worker.get("/stats", timeout=600)
     counted = int(orjson.loads(body)["positions"]) if status == 200 else None
     return gauge, counted
 

@@ -116,9 +116,10 @@ class WorkerProcess:
     def log_tail(self, chars: int = 6000) -> str:
         return self.logs[-1].read_text(errors="replace")[-chars:] if self.logs else ""
 
-    def get(self, path: str) -> tuple[int, bytes]:
+    def get(self, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.settings.web_port}{path}", timeout=5) as r:
+            url = f"http://127.0.0.1:{self.settings.web_port}{path}"
+            with urllib.request.urlopen(url, timeout=timeout) as r:
                 return r.status, r.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
