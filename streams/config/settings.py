@@ -41,7 +41,7 @@ class Settings(BaseSettings):
         "(RocksDB on disk in FORM4_DATA_DIR, via rocksdict; for state that outgrows memory).",
     )
     rocksdb_memory_mb: int = Field(
-        64,
+        16,
         ge=8,
         description="With FORM4_STORE=rocksdb://: RocksDB's memory for all tables, one block cache shared "
         "by every table partition, memtables (at most half) charged to it.",
