@@ -142,7 +142,7 @@ class Settings(BaseSettings):
 
     # --- throughput (issue 12) ---------------------------------------------------------------
     batch_max_records: int = Field(
-        500,
+        250,
         ge=1,
         description="Records an agent takes at most per batch: one acknowledgement wait and one state "
         "write per key per batch (a crash redelivers a batch, never loses one).",
