@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from streams.worker.app import create_app, faust_app
 from streams.worker.disk_store import MEMORY_OPTION, BudgetOptions, BudgetStore, Memory
-from streams.worker.tables import TABLE_NAMES, create_tables
+from streams.worker.tables import TABLE_NAMES, cheap_len, create_tables
 from tests.unit.worker.fakes import message, unit_settings
 from tests.unit.worker.test_state_codecs import _records, _stores
 
@@ -56,6 +56,13 @@ def test_a_table_recovers_records_onto_disk_and_reads_them_back(tmp_path: Path) 
     assert [table[f"k{i}"] for i in range(1, len(records))] == records[1:]
     assert any(tmp_path.rglob("CURRENT")), "the table's partition database is on disk"
     assert table.data.persisted_offset(TP(topic, 0)) == len(records), "the applied offset kept with it"
+    # The positions gauge: RocksDB's estimate over the partitions this worker owns, not a key scan.
+    owned = {TP(topic, 0)}
+    app.assignor.assigned_actives = lambda: owned
+    assert table.data.estimated_len() == cheap_len(table)
+    assert len(records) - 2 <= cheap_len(table) <= len(records) + 2, "about the keys held"
+    owned = set()
+    assert cheap_len(table) == 0, "partitions of other workers are not counted"
 
 
 def test_the_budget_holds_however_much_is_written(tmp_path: Path) -> None:
