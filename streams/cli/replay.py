@@ -35,6 +35,7 @@ from streams.config.settings import get_settings
 from streams.domain.offline import Replay, canonical_key, replay
 from streams.domain.records import DeadLetter
 from streams.domain.views import parse_as_of, public_position, today
+from streams.domain.wire import right_sized
 
 __all__ = ["dead_letters", "replay_command", "replay_lines"]
 
@@ -49,7 +50,10 @@ def replay_lines(done: Replay, as_of: date, *, events: bool, positions: bool, al
         lines.extend(ev.to_json() for ev in done.events())
     if positions:
         stored = done.stores.positions
-        lines.extend(orjson.dumps(public_position(key, stored[key], as_of)) for key in sorted(stored))
+        # Right-sized: every line is kept until all are written, and orjson hands out 4 KiB buffers.
+        lines.extend(
+            right_sized(orjson.dumps(public_position(key, stored[key], as_of))) for key in sorted(stored)
+        )
     if alerts:
         lines.extend(alert.to_json() for alert in done.standing_alerts)
     return lines

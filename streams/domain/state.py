@@ -32,6 +32,7 @@ import orjson
 
 from streams.domain.keys import name_key
 from streams.domain.records import Alert
+from streams.domain.wire import right_sized
 
 WIRE_VERSION = 2
 """Leads every encoded record: a record of another layout fails loudly instead of decoding wrongly."""
@@ -76,7 +77,7 @@ class _Wire:
         raise NotImplementedError
 
     def to_wire(self) -> bytes:
-        return orjson.dumps((WIRE_VERSION, self.to_tuple()))
+        return right_sized(orjson.dumps((WIRE_VERSION, self.to_tuple())))
 
     @classmethod
     def from_wire(cls, data: bytes) -> Self:

@@ -2,7 +2,8 @@
 
 Each ledger table holds one record type of :mod:`streams.domain.state`; its codec is that record's
 wire encoding (``to_wire`` / ``from_wire``), registered with Faust under ``form4_state_<table>``.
-``seen`` holds an int offset and keeps Faust's ``json``.
+``seen`` holds an int offset, and every table's keys are strings: those use :class:`RightSizedJson`,
+Faust's ``json`` with its bytes right-sized.
 
 :mod:`streams.worker.tables` sets each table's ``value_serializer`` to :func:`serializer_for` its
 name, so the changelog and the RocksDB store hold our wire bytes and the tables hand out records.
@@ -24,6 +25,7 @@ from streams.domain.state import (
     IssuerAlerts,
     Position,
 )
+from streams.domain.wire import right_sized
 
 
 class _WireRecord(Protocol):
@@ -44,8 +46,18 @@ STATE_RECORDS: dict[str, type[_WireRecord]] = {
 }
 """Ledger table name -> the record type its values are."""
 
+JSON = "form4_json"
+"""Faust's ``json`` (the same bytes), right-sized: every table's keys and the values of ``seen``."""
+
 TABLE_SERIALIZERS: dict[str, str] = {table: f"form4_state_{table}" for table in STATE_RECORDS}
-"""Table name -> Faust value serializer; tables not listed (``seen``) use Faust's ``json``."""
+"""Table name -> Faust value serializer; tables not listed (``seen``) use :data:`JSON`."""
+
+
+class RightSizedJson(codecs.json):
+    """Faust's ``json`` codec, byte for byte (orjson with Faust's options), with right-sized bytes."""
+
+    def _dumps(self, s: Any) -> bytes:
+        return right_sized(super()._dumps(s))
 
 
 class StateCodec(codecs.Codec):
@@ -67,19 +79,22 @@ class StateCodec(codecs.Codec):
 
 def register_state_codecs() -> None:
     """Register our codecs with Faust before any table is created (idempotent)."""
+    codecs.register(JSON, RightSizedJson())
     for table, name in TABLE_SERIALIZERS.items():
         codecs.register(name, StateCodec(table=table))
 
 
 def serializer_for(table: str) -> str:
     """The Faust codec name of ``table``'s values."""
-    return TABLE_SERIALIZERS.get(table, "json")
+    return TABLE_SERIALIZERS.get(table, JSON)
 
 
 __all__ = [
+    "JSON",
     "STATE_RECORDS",
     "TABLE_SERIALIZERS",
     "StateCodec",
+    "RightSizedJson",
     "register_state_codecs",
     "serializer_for",
 ]

@@ -18,7 +18,7 @@ from faust.types import TableT
 from streams.config.settings import Settings
 from streams.domain.ledger import Stores
 from streams.worker import compact_store, disk_store
-from streams.worker.state_codecs import register_state_codecs, serializer_for
+from streams.worker.state_codecs import JSON, register_state_codecs, serializer_for
 
 TABLE_NAMES = (
     "seen",
@@ -87,10 +87,11 @@ def create_tables(app: faust.App, settings: Settings) -> Tables:
             help=_HELP[name],
             options=options,
         )
-        # Faust 0.15 takes a table's codec only from a Faust Model value type, and ours are not: set it
-        # before the store (built lazily) reads it, and build the changelog topic again with it (the
+        # Faust 0.15 takes a table's codecs only from Faust Model types, and ours are not: set them
+        # before the store (built lazily) reads them, and build the changelog topic again with them (the
         # constructor built one with "json"; the table manager knows it by name only).
         collection = cast(Collection, table)
+        collection.key_serializer = JSON
         collection.value_serializer = serializer_for(name)
         collection.changelog_topic = collection._new_changelog_topic()
         tables[name] = table

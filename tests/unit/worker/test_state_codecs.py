@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from typing import Any
 
+import orjson
 import pytest
 from faust.serializers import codecs
 
@@ -11,8 +13,9 @@ from parsers import to_events
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import to_parsed
+from streams.domain.wire import right_sized
 from streams.worker.app import faust_app
-from streams.worker.state_codecs import STATE_RECORDS, register_state_codecs, serializer_for
+from streams.worker.state_codecs import JSON, STATE_RECORDS, register_state_codecs, serializer_for
 from streams.worker.tables import TABLE_NAMES, create_tables
 from synthetic import scenarios as sc
 from tests.unit.worker.fakes import unit_settings
@@ -57,7 +60,10 @@ def test_worker_tables_encode_values_with_their_codec() -> None:
     stores = _stores()
     by_name = {table.name: table for table in app.tables.values()}
     assert set(by_name) == set(TABLE_NAMES)
-    assert by_name["seen"].value_serializer == "json"
+    assert by_name["seen"].value_serializer == JSON
+    for faust_table in by_name.values():
+        assert faust_table.key_serializer == JSON
+        assert faust_table.changelog_topic.key_serializer == JSON
     for table in STATE_RECORDS:
         faust_table = by_name[table]
         assert faust_table.value_serializer == serializer_for(table)
@@ -66,3 +72,41 @@ def test_worker_tables_encode_values_with_their_codec() -> None:
             data = app.serializers.dumps_value(None, record, serializer=faust_table.value_serializer)
             assert app.serializers.loads_value(None, data, serializer=faust_table.value_serializer) == record
     assert tables.ledger.positions is by_name["positions"]
+
+
+def _allocated(make: Any) -> tuple[Any, int]:
+    """What ``make()`` returns and the bytes allocated for it (still held)."""
+    tracemalloc.start()
+    try:
+        made = make()
+        return made, tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("value", ["0000320193|0001214156", 1234, ["0001-26-000001", 3], {"a": [1, 2]}])
+def test_keys_and_seen_values_are_fausts_json_byte_for_byte(value: Any) -> None:
+    """Tables written by an earlier release (Faust's ``json``) read the same, and compact the same."""
+    register_state_codecs()
+    data = codecs.dumps(JSON, value)
+    assert data == codecs.dumps("json", value) == orjson.dumps(value)
+    assert codecs.loads(JSON, data) == value
+
+
+def test_encoded_keys_and_records_cost_their_length_not_a_buffer() -> None:
+    """Issue 12, goal 2: kept bytes cost about their length (orjson's own output is a 4 KiB buffer)."""
+    register_state_codecs()
+    key = "0000320193|0001214156|common stock|D"
+    data, held = _allocated(lambda: codecs.dumps(JSON, key))
+    assert data == orjson.dumps(key)
+    assert held < len(data) + 128
+    record = _records(_stores(), "positions")[0]
+    wire, held = _allocated(record.to_wire)
+    assert held < len(wire) + 128
+
+
+def test_right_sized_is_an_equal_copy() -> None:
+    for data in (b"", b"x", orjson.dumps({"k": "v" * 5000})):
+        copy, held = _allocated(lambda data=data: right_sized(data))
+        assert copy == data
+        assert held < len(data) + 128
