@@ -75,7 +75,9 @@ def accession_in_name(name: str | None) -> str | None:
     return "-".join(found.groups()) if found else None
 
 
-@lru_cache(maxsize=65536)  # titles, natures and names repeat across a filing's rows and filings
+# Titles, natures and names repeat across a filing's rows and an insider's filings. 8,192 recent texts
+# keep 98% of the hits of 65,536, which held 5.4 MiB of texts after a 100k-position backfill (issue 12).
+@lru_cache(maxsize=8192)
 def normal_text(value: str | None) -> str:
     """Case, accents, punctuation and spacing removed: ``"Common-Stock,  CL A"`` -> ``common stock cl a``."""
     if not value:
