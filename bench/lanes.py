@@ -5,7 +5,9 @@ complete submissions are preloaded on the backfill lane (``FORM4_TOPIC_BACKFILL`
 --backfill`` would send them). Once the worker is ready, one live filing a second goes to the raw topic
 until the backfill has drained: alternately a synthetic submission (of another seed) and a CEO's $5M
 sale (which always raises a ``large_sale`` alert). Measured per live filing, on Kafka timestamps:
-its raw record to its first ``form4.transaction/1`` event, and to its first alert when it raises one;
+its raw record to its first ``form4.transaction/1`` event; for the CEO sales, to their own alert (an
+alert naming a synthetic live filing may be a cluster or repeated-sales alert raised by a later filing,
+so those are reported apart, as any alert naming a live filing);
 and the time the backfill took (worker ready to the group's lag on both backfill topics at zero).
 
     .venv/bin/python bench/lanes.py [-n 50000] [--partitions 4] [--no-live] [--set FIELD=VALUE ...]
@@ -187,7 +189,9 @@ async def run(n: int, partitions: int, live: bool, overrides: dict[str, str]) ->
             worker.stop()
             broker.stop()
     to_event = [float(first_event[a] - raw_ts[a]) for a in sent if a in first_event and a in raw_ts]
-    to_alert = [float(first_alert[a] - raw_ts[a]) for a in sent if a in first_alert and a in raw_ts]
+    # A CEO sale's issuer is its own (LV<i>): the first alert naming it is the one it raised itself.
+    to_any_alert = {a: float(first_alert[a] - raw_ts[a]) for a in sent if a in first_alert and a in raw_ts}
+    to_alert = [ms for a, ms in to_any_alert.items() if sent[a]]
     backfill_seconds = drained_at - ready
     return {
         "backfill_filings": filings,
@@ -216,6 +220,7 @@ async def run(n: int, partitions: int, live: bool, overrides: dict[str, str]) ->
         "live_filings_alerting": sum(sent.values()),
         "live_raw_to_first_event": summary(to_event),
         "live_raw_to_first_alert": summary(to_alert),
+        "live_raw_to_any_alert_naming_it": summary(list(to_any_alert.values())),
         "backfill_pause_log_lines": worker_log.count("backfill lane paused"),
         "note": "latencies are Kafka timestamp differences (ms) on one machine; the backfill time runs from "
         "the worker's /ready to the group's lag on both backfill topics at 0 (checked every 2 s)",
