@@ -10,7 +10,7 @@ def right_sized(data: bytes) -> bytes:
     that, never shrunk, whatever the length (``sys.getsizeof`` shows the length, RSS the buffer).
     Kept, a 60-byte table key costs 4 KiB: Faust's RocksDB store keeps 1,000 encoded keys per table
     for its partition lookups, 36 MB of the worker at 100k positions (issue 12, goal 2), and every
-    changelog value waiting for Kafka costs 4-16 KiB. The copy costs about 0.2 us.
+    changelog value waiting for Kafka costs 4-16 KiB. The copy costs 1-2 us (BENCHMARKS.md).
     """
     return bytes(memoryview(data))
 
