@@ -131,13 +131,15 @@ def fingerprint(filing: Filing) -> str:
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
-def copy_rank(accession: str | None, issuer_cik: str | None) -> int:
-    """How good a copy of a filing is: one with its accession number and CIKs beats one without.
+def copy_rank(accession: str | None, issuer_cik: str | None, filed: date | None = None) -> int:
+    """How good a copy of a filing is: its accession number first, then its CIKs, then its filing date.
 
     When two formats of one filing arrive, the ledger keeps the better copy whatever the arrival
-    order (a text rendering first, then the XML: the XML's CIK-keyed positions win).
+    order (a text rendering first, then the XML: the XML's CIK-keyed positions win; a bare XML named by
+    its accession number first, then its complete submission: the submission's filing time orders
+    same-day rows, so the state must not keep the undated copy because it came first).
     """
-    return (2 if accession else 0) + (1 if issuer_cik else 0)
+    return (4 if accession else 0) + (2 if issuer_cik else 0) + (1 if filed else 0)
 
 
 __all__ = [

@@ -214,8 +214,8 @@ class Ledger:
         first = filing.events[0]
         if prior_id != filing.filing_id and prior.accession and first.accession_number:
             return "distinct", None
-        if copy_rank(first.accession_number, first.issuer.cik) <= copy_rank(
-            prior.accession, prior.issuer_cik
+        if copy_rank(first.accession_number, first.issuer.cik, first.filing_date) <= copy_rank(
+            prior.accession, prior.issuer_cik, prior.filed
         ):
             return "copy", None
         return "better", prior

@@ -17,6 +17,7 @@ import faust
 from faust.types import AgentT, EventT, Message, TopicT
 
 from parsers import ParseError, to_events
+from parsers.deadlines import filing_day
 from parsers.identity import copy_rank
 from streams.config.settings import Settings
 from streams.domain.parsed import parse_raw, to_parsed
@@ -123,7 +124,9 @@ class ParseFilings:
         fid = filing.filing_id
         fingerprint = filing.fingerprint  # a hash of the whole filing: computed once
         copy_key = f"fingerprint:{fingerprint}"
-        rank = copy_rank(filing.accession_number, filing.issuer.cik)
+        rank = copy_rank(
+            filing.accession_number, filing.issuer.cik, filing_day(filing.filing_date, filing.filed_at)
+        )
         best, distinct = self._best_copy(copy_key, fid, filing.accession_number)
         if (best is None and self._seen.get(fid) is not None) or (best is not None and rank <= best[1]):
             m.filings_duplicate.labels("parse").inc()

@@ -89,6 +89,49 @@ def test_without_the_submission_the_best_copy_wins_whatever_the_order(
     assert outcome(data.draw(st.permutations(mixed), label="arrival order")) == xml_only
 
 
+@cache
+def keyed_xml(seed: int, n: int) -> tuple[ParsedFiling, ...]:
+    """Each filing's bare XML keyed by its accession number, as ``form4 push`` keys a file named
+    ``<accession>.xml``: the same id as its submission, without the submission's filing date and time."""
+    filings = generate(seed, n, universe=Universe(seed, n_issuers=1), per_day=3, amendment_rate=0.15)
+    out = []
+    for f in filings:
+        filing = parse(render_xml(f)).with_accession(f.accession_number)
+        out.append(to_parsed(filing, to_events(filing)))
+    return tuple(out)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 12), data=st.data())
+def test_an_xml_keyed_by_its_accession_yields_to_its_submission_in_any_order(
+    seed: int, n: int, data: st.DataObject
+) -> None:
+    """Same id, so only the filing date tells the copies apart: the submission's filing time orders
+    one day's rows, so the state must be the submissions' whichever copy came first."""
+    pairs = batch(seed, n)
+    xmls = keyed_xml(seed, n)
+    assert all(
+        x.filing_id == best.filing_id and all(e.filed_at is None for e in x.events)
+        for x, (best, _) in zip(xmls, pairs, strict=True)
+    )
+    arrivals = data.draw(st.permutations([*(best for best, _ in pairs), *xmls]), label="arrival order")
+    assert outcome(arrivals) == submissions_only(seed, n)
+
+
+def test_the_submission_after_its_keyed_xml_restates_the_rows_with_its_filing_time() -> None:
+    (best, _), *_ = batch(11, 3)
+    xml = keyed_xml(11, 3)[0]
+    ledger = Ledger(Stores(), SETTINGS)
+    ledger.apply_now(xml, NOW)
+    undated = {r.event_id: r.order for p in ledger.s.positions.values() for r in p.rows}
+    assert undated and all(o.startswith("|") for o in undated.values())
+    assert not ledger.apply_now(best, NOW).duplicate, "the dated copy is the better one"
+    dated = {r.event_id: r.order for p in ledger.s.positions.values() for r in p.rows}
+    assert dated.keys() == undated.keys()
+    assert all(o.startswith(best.events[0].filed_at.isoformat()) for o in dated.values())
+    assert ledger.apply_now(xml, NOW).duplicate and ledger.apply_now(best, NOW).duplicate
+
+
 def test_a_worse_copy_after_the_best_is_a_duplicate_and_a_better_one_replaces_it() -> None:
     (best, (xml, html, text)), *_ = batch(5, 3)
     ledger = Ledger(Stores(), SETTINGS)

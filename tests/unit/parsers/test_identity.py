@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -225,9 +226,13 @@ def test_a_known_accession_is_applied_only_when_the_document_has_none() -> None:
     assert own.with_accession("0009999999-24-000001").accession_number == filing.accession_number
 
 
-def test_copy_rank_prefers_the_accession_number_then_ciks() -> None:
+def test_copy_rank_prefers_the_accession_number_then_ciks_then_a_filing_date() -> None:
+    filed = date(2024, 3, 1)
     assert copy_rank("0001-", "0000320193") > copy_rank("0001-", "") > copy_rank(None, "0000320193")
     assert copy_rank(None, "0000320193") > copy_rank(None, "") == copy_rank(None, None) == 0
+    # A bare XML keyed by its accession number and its complete submission: only the date differs.
+    assert copy_rank("0001-", "0000320193", filed) > copy_rank("0001-", "0000320193", None)
+    assert copy_rank("0001-", "", filed) < copy_rank("0001-", "0000320193", None)
 
 
 def test_names_match_whatever_their_order_case_punctuation_or_initials() -> None:

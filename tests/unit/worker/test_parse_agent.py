@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from parsers import parse
+from parsers.deadlines import filing_day
 from parsers.identity import copy_rank
 from streams.domain.records import DeadLetter
 from streams.worker.agents.parse import ParseFilings
@@ -23,7 +24,9 @@ RICH = (FIXTURES / "form4_rich.xml").read_bytes()
 def markers(raw: bytes, offset: int) -> dict[str, Any]:
     """What the seen table holds once ``raw`` was parsed at ``offset``: its id and its best copy."""
     filing = parse(raw)
-    rank = copy_rank(filing.accession_number, filing.issuer.cik)
+    rank = copy_rank(
+        filing.accession_number, filing.issuer.cik, filing_day(filing.filing_date, filing.filed_at)
+    )
     return {filing.filing_id: offset, f"fingerprint:{filing.fingerprint}": [filing.filing_id, rank]}
 
 
