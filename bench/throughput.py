@@ -7,6 +7,8 @@ hits both alike, R rounds of each:
 * the yardstick, ``../shared/bench/passthrough_parse.py`` (plain aiokafka, the project's parser, one
   JSON record per table row, no Faust, no state): a fresh consumer group and output topic per round;
   it times itself from its first record to its last commit;
+* the ceiling, ``bench/ceiling.py``: the parser's and the ledger's own work on the same filings in one
+  process with no Kafka at all, which bounds any worker that parses and keeps this ledger on one core;
 * the worker, a ``form4 worker`` subprocess with a fresh app id (consumer group, changelog topics),
   data dir, web port and output topics per round, reading the same preloaded raw topic; timed from
   its /ready answering 200 until its group has committed everything on both source topics (raw and
@@ -117,6 +119,35 @@ def yardstick_round(yardstick: Path, settings: Settings, raw_topic: str, n: int)
         "seconds": round(elapsed, 3),
         "filings_per_second": round(records / elapsed, 1),
         # The only child reaped in between is the yardstick: its CPU time, for the CPU comparison.
+        "cpu_seconds": round(
+            (after.children_user + after.children_system) - (before.children_user + before.children_system), 2
+        ),
+    }
+
+
+def ceiling_round(folder: Path, n: int) -> dict[str, Any]:
+    """One run of ``bench/ceiling.py``: parse and ledger with no Kafka, timed by itself like the yardstick."""
+    before = os.times()
+    done = subprocess.run(
+        [venv_python(), str(ROOT / "bench" / "ceiling.py"), str(folder)],
+        env=child_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    after = os.times()
+    if done.returncode != 0:
+        raise RuntimeError(f"bench/ceiling.py exited {done.returncode}:\n{done.stderr[-3000:]}")
+    records, seconds = done.stdout.split()[-2:]
+    if int(records) != n:
+        raise RuntimeError(f"bench/ceiling.py read {records} filings of {n} in {folder}")
+    return {
+        "records": int(records),
+        "seconds": float(seconds),
+        "filings_per_second": round(int(records) / float(seconds), 1),
+        # Includes reading the files and starting Python, unlike its seconds: an upper bound of its CPU.
         "cpu_seconds": round(
             (after.children_user + after.children_system) - (before.children_user + before.children_system), 2
         ),
@@ -241,8 +272,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"{len(raws)} synthetic submissions, {sum(len(r) for _, r in raws) / 1e6:.1f} MB, {rows} rows",
         flush=True,
     )
-    rounds: dict[str, list[dict[str, Any]]] = {"yardstick": [], "worker": []}
+    rounds: dict[str, list[dict[str, Any]]] = {"yardstick": [], "ceiling": [], "worker": []}
     with scratch_dir("f4b-throughput-") as tmp:
+        ceiling_input = tmp / "ceiling-input"
+        ceiling_input.mkdir()
+        for i, (key, raw) in enumerate(raws):
+            (ceiling_input / f"{(key or b'').decode() or f'unkeyed-{i:06d}'}.txt").write_bytes(raw)
         baseline: tuple[str, Path] | None = None
         if args.baseline:
             rounds["baseline"] = []
@@ -262,6 +297,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     f"round {i} yardstick: {y['filings_per_second']:>8.1f} filings/s ({y['seconds']:.1f}s)",
                     flush=True,
                 )
+                c = ceiling_round(ceiling_input, len(raws))
+                rounds["ceiling"].append(c)
+                bound = c["filings_per_second"] / y["filings_per_second"]
+                print(
+                    f"round {i} ceiling:   {c['filings_per_second']:>8.1f} filings/s ({c['seconds']:.1f}s, "
+                    f"parse + ledger, no Kafka)  ratio {bound:.3f}",
+                    flush=True,
+                )
                 # With a baseline, the two workers take turns going first (drift hits both alike).
                 sides = [("worker", ROOT)] + ([("baseline", baseline[1])] if baseline else [])
                 for side, root in sides if i % 2 else reversed(sides):
@@ -277,6 +320,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         flush=True,
                     )
     summary = summarise(rounds["yardstick"], rounds["worker"])
+    ceiling = [
+        c["filings_per_second"] / y["filings_per_second"]
+        for c, y in zip(rounds["ceiling"], rounds["yardstick"], strict=True)
+    ]
+    summary["ceiling"] = {
+        "what": "bench/ceiling.py: parse + ledger on dict stores, one process, no Kafka (a worker's bound)",
+        "filings_per_second_median": statistics.median(c["filings_per_second"] for c in rounds["ceiling"]),
+        "ratio_to_yardstick": {
+            "median_of_round_ratios": round(statistics.median(ceiling), 3),
+            "per_round": [round(r, 3) for r in ceiling],
+        },
+        "worker_to_ceiling_median": round(
+            statistics.median(
+                w["filings_per_second"] / c["filings_per_second"]
+                for w, c in zip(rounds["worker"], rounds["ceiling"], strict=True)
+            ),
+            3,
+        ),
+    }
     if baseline:
         summary["baseline"] = {"commit": baseline[0]} | summarise(rounds["yardstick"], rounds["baseline"])
         summary["worker_to_baseline"] = versus(rounds["baseline"], rounds["worker"])
