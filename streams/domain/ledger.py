@@ -143,6 +143,10 @@ class Ledger:
         self.settings = settings
         self._applying: FilingMeta | None = None
         """The filing being applied: its meta is stored only once it is done, but its names are needed."""
+        self._raiser = ""
+        """Who raises and retracts in this apply, as alert states record it: the filing id, or for a better
+        copy of a filing under the same id (its complete submission after its bare XML) the id and the
+        copy's rank, so the worse copy's alerts are not taken for this apply's own, re-sent after a crash."""
 
     def apply(self, filing: ParsedFiling, now: datetime | None = None) -> Outcome:
         """Apply one filing, all or nothing: a failure part-way undoes every store write it made.
@@ -160,6 +164,7 @@ class Ledger:
         finally:
             self.s = stores
             self._applying = None
+            self._raiser = ""
 
     def _apply(self, filing: ParsedFiling, now: datetime | None) -> Outcome:
         now = now or datetime.now(UTC)
@@ -167,8 +172,12 @@ class Ledger:
         verdict, worse = self._identify(filing)
         if verdict == "copy":
             return Outcome(duplicate=True)
+        self._raiser = fid
+        if verdict == "better" and self.s.aliases.get(filing.fingerprint) == fid:
+            first = filing.events[0]
+            self._raiser = f"{fid}#{copy_rank(first.accession_number, first.issuer.cik, first.filing_date)}"
         done = self.s.filings.get(fid)
-        if done and done.done and worse is None:
+        if done and done.done and worse is None and verdict != "better":
             return Outcome(duplicate=True)
         if not filing.events:
             return Outcome(marker=(fid, FilingMeta.empty(fid, filing.issuer_key)))
@@ -211,6 +220,10 @@ class Ledger:
         prior = self.s.filings.get(prior_id) if prior_id else None
         if prior is None or not prior.done:
             return "new", None
+        if prior.status == "superseded" and prior.superseded_by == filing.filing_id:
+            # This copy retired it already and crashed before its own marker: apply it again (its alerts
+            # are re-sent), with nothing left to retire.
+            return "better", None
         first = filing.events[0]
         if prior_id != filing.filing_id and prior.accession and first.accession_number:
             return "distinct", None
@@ -717,6 +730,7 @@ class Ledger:
         ``unseen``: ids of drafts that rest on an amendment of an original never seen (issue 10)."""
         wanted = {d.alert_id: d for d in drafts}
         retracted: set[str] = set()
+        raiser = self._raiser or fid
         # Retractions first: a consumer sees the old alert withdrawn before its restatement.
         for aid in existing:
             if aid in wanted:
@@ -725,7 +739,7 @@ class Ledger:
             said = out.last_kind(aid)
             if said == "alert_retracted":
                 continue
-            if stored and (stored.active or (stored.retracted_by == fid and said is None)):
+            if stored and (stored.active or (stored.retracted_by == raiser and said is None)):
                 original = stored.record
                 out.alerts.append(
                     original.model_copy(
@@ -740,7 +754,7 @@ class Ledger:
                         }
                     )
                 )
-                self.s.alerts[aid] = replace(stored, active=False, retracted_by=fid)
+                self.s.alerts[aid] = replace(stored, active=False, retracted_by=raiser)
                 retracted.add(aid)
         for aid, draft in wanted.items():
             stored = self.s.alerts.get(aid)
@@ -748,12 +762,12 @@ class Ledger:
             if said == "alert_raised":
                 continue  # raised earlier in this same apply
             # Re-send when this same filing raised it before a crash: at-least-once, never lost.
-            if not stored or not stored.active or (stored.raised_by == fid and said is None):
+            if not stored or not stored.active or (stored.raised_by == raiser and said is None):
                 alert = self._alert(draft, meta, now)
                 if aid in unseen:
                     alert = alert.model_copy(update={"amends_unseen_original": True})
                 out.alerts.append(alert)
-                self.s.alerts[aid] = AlertState(active=True, raised_by=fid, retracted_by=None, record=alert)
+                self.s.alerts[aid] = AlertState(active=True, raised_by=raiser, retracted_by=None, record=alert)
         # Ids retracted now stay listed, so a redelivery after a crash re-sends the retraction.
         return sorted(set(wanted) | retracted)
 

@@ -106,3 +106,6 @@ async def test_keyed_xml_first_then_the_submissions_end_as_the_submissions_alone
     live = worker.positions(AS_OF)
     assert len(live) == len(served) > 500
     assert live == orjson.loads(orjson.dumps(served))
+    alerts = await worker.records(worker.settings.topic_alerts)
+    assert not repeats(alerts), "the XML's alerts raised again by their submissions"
+    assert standing_ids(alerts) == offline.active_alert_ids

@@ -9,24 +9,26 @@ EDGAR's HTML page (the same) and a text rendering (neither: keyed by ticker and 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers import parse, to_events
+from parsers import Filing, parse, to_events
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import to_parsed
 from streams.domain.records import ParsedFiling
 from streams.domain.state import Position
+from synthetic import scenarios as sc
 from synthetic.generator import generate
 from synthetic.render_html import render_html
 from synthetic.render_submission import render_submission
 from synthetic.render_text import render_text
 from synthetic.render_xml import render_xml
 from synthetic.universe import Universe
+from tests.support.alerts import repeats
 
 SETTINGS = Settings(cluster_min_insiders=2)
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -130,6 +132,75 @@ def test_the_submission_after_its_keyed_xml_restates_the_rows_with_its_filing_ti
     assert dated.keys() == undated.keys()
     assert all(o.startswith(best.events[0].filed_at.isoformat()) for o in dated.values())
     assert ledger.apply_now(xml, NOW).duplicate and ledger.apply_now(best, NOW).duplicate
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 12))
+def test_the_keyed_xml_alerts_stand_as_raised_when_its_submission_comes(seed: int, n: int) -> None:
+    """The submission's apply re-derives the XML's alerts under the same ids: they stand, not raised a
+    second time in a row (a raise after a raise is what a crash redelivery looks like, nothing else)."""
+    ledger = Ledger(Stores(), SETTINGS)
+    sent = [a for pf in keyed_xml(seed, n) for a in ledger.apply_now(pf, NOW).alerts]
+    sent += [a for best, _ in batch(seed, n) for a in ledger.apply_now(best, NOW).alerts]
+    assert not repeats([a.model_dump(mode="json") for a in sent])
+    assert {aid for aid, a in ledger.s.alerts.items() if a.active} == submissions_only(seed, n)[1]
+
+
+def test_a_crash_in_the_submissions_apply_re_sends_its_own_alerts_only() -> None:
+    """At-least-once: the submission applied, its alerts sent, no done marker (a crash), applied again:
+    what that apply raised is sent again, the XML's alerts (same ids, raised before) are not.
+
+    The CEO's $2M sale filed a month late: its bare XML (no filing date) raises the large sale, only the
+    submission can tell it was late."""
+    day = date(2024, 3, 4)
+    late = sc.filing(
+        sc.CEO,
+        [sc.sale_row("20000", "100.00", "180000", day)],
+        day,
+        "0000950170-24-000777",
+        filed=date(2024, 4, 8),
+    )
+    keyed = parse(render_xml(late)).with_accession(late.accession_number)
+    xml, best = to_parsed(keyed, to_events(keyed)), _parsed(render_submission(late))
+    ledger = Ledger(Stores(), SETTINGS)
+    first = {a.rule: a.alert_id for a in ledger.apply_now(xml, NOW).alerts if a.kind == "alert_raised"}
+    assert set(first) == {"large_sale"}
+    crashed = ledger.apply(best, NOW)  # its state written, its alerts sent, its marker not
+    own = {a.rule: a.alert_id for a in crashed.alerts if a.kind == "alert_raised"}
+    assert set(own) == {"late_filing"}, "the large sale stands as raised; lateness is the submission's"
+    again = ledger.apply(best, NOW)
+    assert {a.rule: a.alert_id for a in again.alerts if a.kind == "alert_raised"} == own
+    ledger.mark_done(again)
+    assert ledger.apply_now(best, NOW).duplicate and ledger.apply_now(xml, NOW).duplicate
+    assert {aid for aid, a in ledger.s.alerts.items() if a.active} == {*first.values(), *own.values()}
+
+
+def test_a_crash_in_the_submissions_apply_after_its_text_rendering_re_sends_the_same_alerts() -> None:
+    """The same with a text rendering first (no accession number, no CIK: another id, another group):
+    the apply again finds the text copy retired by the submission itself and only re-sends."""
+    day = date(2024, 3, 4)
+    late = sc.filing(
+        sc.CEO,
+        [sc.sale_row("20000", "100.00", "180000", day)],
+        day,
+        "0000950170-24-000778",
+        filed=date(2024, 4, 8),
+    )
+    text, best = _parsed(render_text(late)), _parsed(render_submission(late))
+    ledger = Ledger(Stores(), SETTINGS)
+    ledger.apply_now(text, NOW)
+    crashed = ledger.apply(best, NOW)
+    again = ledger.apply(best, NOW)
+    assert [(a.kind, a.alert_id) for a in again.alerts] == [
+        (a.kind, a.alert_id) for a in crashed.alerts if a.kind == "alert_raised"
+    ]
+    ledger.mark_done(again)
+    assert dict(ledger.s.positions) == submissions_state(late)[0]
+    assert {aid for aid, a in ledger.s.alerts.items() if a.active} == submissions_state(late)[1]
+
+
+def submissions_state(filing: Filing) -> tuple[dict[str, Position], set[str]]:
+    return outcome([_parsed(render_submission(filing))])
 
 
 def test_a_worse_copy_after_the_best_is_a_duplicate_and_a_better_one_replaces_it() -> None:
