@@ -109,3 +109,6 @@ async def test_keyed_xml_first_then_the_submissions_end_as_the_submissions_alone
     alerts = await worker.records(worker.settings.topic_alerts)
     assert not repeats(alerts), "the XML's alerts raised again by their submissions"
     assert standing_ids(alerts) == offline.active_alert_ids
+    # Only the submissions can tell a filing was late (a bare XML has no filing date): 44 of these.
+    late = {a["alert_id"] for a in alerts if a["rule"] == "late_filing" and a["kind"] == "alert_raised"}
+    assert len(late & standing_ids(alerts)) == 44
