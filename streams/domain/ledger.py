@@ -177,7 +177,7 @@ class Ledger:
             first = filing.events[0]
             self._raiser = f"{fid}#{copy_rank(first.accession_number, first.issuer.cik, first.filing_date)}"
         done = self.s.filings.get(fid)
-        if done and done.done and worse is None and verdict != "better":
+        if done and done.done and worse is None:
             return Outcome(duplicate=True)
         if not filing.events:
             return Outcome(marker=(fid, FilingMeta.empty(fid, filing.issuer_key)))
@@ -221,9 +221,7 @@ class Ledger:
         if prior is None or not prior.done:
             return "new", None
         if prior.status == "superseded" and prior.superseded_by == filing.filing_id:
-            # This copy retired it already and crashed before its own marker: apply it again (its alerts
-            # are re-sent), with nothing left to retire.
-            return "better", None
+            return "better", prior  # this copy retired it already, then crashed before its own marker
         first = filing.events[0]
         if prior_id != filing.filing_id and prior.accession and first.accession_number:
             return "distinct", None
@@ -236,15 +234,21 @@ class Ledger:
     def _retire(self, old: FilingMeta, meta: FilingMeta, now: datetime, out: Outcome) -> None:
         """Take back ``old``, a worse copy of the filing ``meta`` is about to apply."""
         fid = meta.filing_id
-        self._unapply(replace(old, rows=self._live_rows(old)), out)
-        self._index(old, add=False)
-        # Out of every group and of the amendment index: amendments of it now amend the better copy.
-        retired = replace(old, status="superseded", superseded_by=fid, live=(), group="")
-        self.s.filings[old.filing_id] = retired
-        gstate = self.s.groups.get(old.group) or GroupState()
-        members = gstate.member_map()
-        members.pop(old.filing_id, None)
-        self.s.groups[old.group] = GroupState(tuple(members.values()), gstate.alerts)
+        if old.status == "superseded" and old.superseded_by == fid:
+            # Retired by this very copy before a crash (its marker unwritten): the stores say so already.
+            # Only the group it left is reconciled again, so the retractions sent then are sent again.
+            retired, old = old, replace(old, group=old.home)
+        else:
+            self._unapply(replace(old, rows=self._live_rows(old)), out)
+            self._index(old, add=False)
+            # Out of every group and of the amendment index: amendments of it now amend the better copy.
+            # ``home`` keeps the group it left, for a crash before the better copy's marker.
+            retired = replace(old, status="superseded", superseded_by=fid, live=(), group="", home=old.group)
+            self.s.filings[old.filing_id] = retired
+            gstate = self.s.groups.get(old.group) or GroupState()
+            members = gstate.member_map()
+            members.pop(old.filing_id, None)
+            self.s.groups[old.group] = GroupState(tuple(members.values()), gstate.alerts)
         if old.group == meta.group:
             # The better copy joins this group next with the same rows, so the same alert ids: they
             # stand as raised (retracting them would make an id come back; raising them again, repeat
@@ -767,7 +771,9 @@ class Ledger:
                 if aid in unseen:
                     alert = alert.model_copy(update={"amends_unseen_original": True})
                 out.alerts.append(alert)
-                self.s.alerts[aid] = AlertState(active=True, raised_by=raiser, retracted_by=None, record=alert)
+                self.s.alerts[aid] = AlertState(
+                    active=True, raised_by=raiser, retracted_by=None, record=alert
+                )
         # Ids retracted now stay listed, so a redelivery after a crash re-sends the retraction.
         return sorted(set(wanted) | retracted)
 
