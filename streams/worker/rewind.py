@@ -34,6 +34,8 @@ import faust
 from aiokafka.errors import IllegalStateError
 from faust.types import TP, AppT, EventT, Message
 
+from streams.worker.offsets import seek_in_thread
+
 log = logging.getLogger(__name__)
 
 
@@ -123,7 +125,7 @@ class Rewinds:
                 if thread is not None:
                     # In the consumer's thread, like the lanes' pause and resume: aiokafka is not
                     # thread-safe, and a fetch response landing during the seek would move it on.
-                    await thread.call_thread(_seek_in_thread, thread, tp, point.offset)
+                    await thread.call_thread(seek_in_thread, thread, tp, point.offset)
                 else:
                     await consumer.seek(tp, point.offset)
             except (IllegalStateError, AssertionError, KeyError) as exc:  # revoked meanwhile
@@ -155,10 +157,6 @@ class Rewinds:
                     yield tp, message
 
         consumer.getmany = fresh_only
-
-
-async def _seek_in_thread(thread: Any, tp: TP, offset: int) -> None:
-    thread.seek(tp, offset)
 
 
 class _ForgetOnRebalance(faust.Sensor):

@@ -134,3 +134,37 @@ async def test_no_repair_while_rebalancing_or_recovering_or_without_acknowledgem
     app.in_recovery = True
     assert await guard.repair(app) == 0
     assert consumer.sought == []
+
+
+class FakeThread:
+    """Faust's consumer thread: ``call_thread`` runs a coroutine function there."""
+
+    def __init__(self) -> None:
+        self.in_thread = False
+        self.sought: list[tuple[TP, int, bool]] = []
+
+    async def call_thread(self, fun: Any, *args: Any) -> Any:
+        self.in_thread = True
+        try:
+            return await fun(*args)
+        finally:
+            self.in_thread = False
+
+    def seek(self, tp: TP, offset: int) -> None:
+        self.sought.append((tp, offset, self.in_thread))
+
+
+async def test_a_repair_seeks_in_the_consumers_thread_and_sets_fausts_read_offset() -> None:
+    """aiokafka is not thread-safe: a seek from the event loop's thread while its fetcher hands out the
+    partition's records crashed the fetcher (KeyError in fetched_records) and the worker read no more."""
+    clock, consumer, app, guard = guarded(grace=0.0)
+    thread = FakeThread()
+    consumer._thread = thread  # type: ignore[attr-defined]
+    consumer._read_offset = {}  # type: ignore[attr-defined]
+    consumer.ack(RAW, 53)
+    assert await guard.repair(app) == 0
+    clock.now = 1.0
+    assert await guard.repair(app) == 1
+    assert thread.sought == [(RAW, 50, True)]
+    assert consumer._read_offset == {RAW: 50}  # type: ignore[attr-defined]
+    assert consumer.sought == [], "not Faust's seek, which calls aiokafka from this thread"
