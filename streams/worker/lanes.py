@@ -319,6 +319,13 @@ def _consumer_thread(app: faust.App) -> tuple[Any, KafkaConsumer] | None:
     return thread, kafka
 
 
+def _stopping(app: faust.App) -> bool:
+    """Whether Faust's consumer thread is stopping or its event loop is closed."""
+    thread: Any = getattr(app.consumer, "_thread", None)
+    loop = getattr(thread, "thread_loop", None)
+    return bool(thread is not None and (thread.should_stop or (loop is not None and loop.is_closed())))
+
+
 async def tick(controller: LaneController, app: faust.App) -> Reading | None:
     """One check of ``app``'s lanes; ``None`` while there is nothing to check yet."""
     # Rebalancing: the assignment is in flux, and Faust holds every source partition anyway.
@@ -343,6 +350,8 @@ def register(app: faust.App, settings: Settings) -> LaneController:
                 await tick(controller, app)
                 failures = 0
             except Exception:  # noqa: BLE001 - a failed check must not stop the worker; the next retries
+                if app.should_stop or _stopping(app):
+                    return  # the worker is stopping: its consumer's thread and loop close under the check
                 failures += 1
                 if failures == 1 or failures % 1000 == 0:
                     log.exception("lanes check failed (%d in a row); trying again", failures)

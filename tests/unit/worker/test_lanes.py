@@ -28,6 +28,7 @@ from streams.worker.lanes import (
     LiveAcks,
     Reading,
     TransitionLog,
+    register,
     shorten_fetch_wait,
     steer,
     tick,
@@ -350,3 +351,36 @@ async def test_the_fetch_wait_is_cut_so_a_resumed_partition_is_fetched_soon() ->
     shorten_fetch_wait(SimpleNamespace(_fetcher=shorter))
     assert shorter._fetch_max_wait_ms == 20  # never lengthened
     shorten_fetch_wait(object())  # not an aiokafka consumer: nothing to do
+
+
+async def test_a_stopping_worker_ends_the_lanes_task_without_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """On SIGTERM Faust closes its consumer thread's loop while the task may be mid-check: that is the
+    worker stopping, not a failed check (it was logged as an ERROR with a traceback on every stop)."""
+
+    class ClosedLoop:
+        def is_closed(self) -> bool:
+            return True
+
+    async def call_thread(fun: Callable[..., Awaitable[Reading]], kafka: KafkaConsumer) -> Reading:
+        raise RuntimeError("Event loop is closed")
+
+    thread = SimpleNamespace(
+        _consumer=FakeConsumer(caught_up()),
+        call_thread=call_thread,
+        should_stop=False,
+        thread_loop=ClosedLoop(),
+    )
+    tasks: list[Callable[[], Awaitable[None]]] = []
+    app = SimpleNamespace(
+        rebalancing=False,
+        should_stop=False,
+        consumer=SimpleNamespace(_thread=thread),
+        sensors=SimpleNamespace(add=lambda sensor: None),
+        task=tasks.append,
+    )
+    register(cast(faust.App, app), unit_settings())
+    with caplog.at_level(logging.ERROR, logger="streams.worker.lanes"):
+        await asyncio.wait_for(tasks[0](), timeout=5)
+    assert not caplog.records
