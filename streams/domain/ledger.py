@@ -173,7 +173,7 @@ class Ledger:
         if verdict == "copy":
             return Outcome(duplicate=True)
         self._raiser = fid
-        if verdict == "better" and self.s.aliases.get(filing.fingerprint) == fid:
+        if worse is not None and worse.filing_id == fid:
             first = filing.events[0]
             self._raiser = f"{fid}#{copy_rank(first.accession_number, first.issuer.cik, first.filing_date)}"
         done = self.s.filings.get(fid)
