@@ -5,7 +5,10 @@ Copy this file into your receiver; you do not need form4-stream installed. The h
 the ASCII timestamp, a ``.``, and the request body exactly as received (bytes, before any JSON
 parsing). A request older (or newer) than ``tolerance`` seconds is refused, which stops replays of
 captured requests. Several ``v1=`` entries may be present while a secret is rotated; one match is
-enough. Drop repeats by the ``Form4-Event-Id`` header: delivery is at least once.
+enough. Delivery is at least once: a repeat carries the same ``Form4-Event-Id`` as the last request you
+kept for that alert (``<alert_id>``, a retraction ``<alert_id>-retracted``). An alert raised again after
+its retraction has its first id again and is no repeat: fold by alert, the last record says whether it
+stands.
 
     from verify_form4_signature import verify
 

@@ -2,7 +2,9 @@
 
 Signature (Stripe style): ``Form4-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">``
 keyed with the subscriber's secret, plus ``Form4-Event-Id: <alert_id>`` so receivers can drop the
-repeats that at-least-once delivery may bring. Receivers check it with :func:`verify_signature`.
+repeats that at-least-once delivery may bring (a request with the id of the last one kept for that
+alert; an alert raised again after its retraction is no repeat). Receivers check the signature with
+:func:`verify_signature`.
 
 Each subscriber is fed from its own consumer group (``streams.adapters.webhook_feed``), so its retries
 delay no other subscriber.

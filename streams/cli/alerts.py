@@ -192,7 +192,7 @@ async def tail_alerts(
         raise TailError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc!r}") from exc
     loop = asyncio.get_running_loop()
     deadline = None if timeout is None else loop.time() + timeout
-    seen: OrderedDict[str, None] = OrderedDict()
+    shown: OrderedDict[str, str] = OrderedDict()  # alert id -> the kind of its last record shown
     emitted = 0
     try:
         tps = await _assign(consumer, settings.topic_alerts)
@@ -229,17 +229,22 @@ async def tail_alerts(
                         err=True,
                     )
                     continue
-                # At-least-once delivery may repeat an alert: show each id once per run.
+                # At-least-once delivery may repeat a record: an alert's records alternate raise,
+                # retraction, raise (an alert can stand again), so a repeat is a record of the kind last
+                # shown for its alert.
+                subject = str(alert.get("retracts") or alert_id)
+                kind = str(alert.get("kind"))
                 if (
-                    alert_id in seen
+                    shown.get(subject) == kind
                     or not flt.matches(alert)
                     or not owner_matches(alert, owners)
                     or not created_since(alert, since)
                 ):
                     continue
-                seen[alert_id] = None
-                if len(seen) > _DEDUPE_WINDOW:
-                    seen.popitem(last=False)
+                shown[subject] = kind
+                shown.move_to_end(subject)
+                if len(shown) > _DEDUPE_WINDOW:
+                    shown.popitem(last=False)
                 emit(alert, record.value)
                 emitted += 1
                 if max_messages is not None and emitted >= max_messages:

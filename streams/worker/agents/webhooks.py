@@ -7,7 +7,7 @@ its backlog is its group's lag (``form4_webhook_backlog{subscriber}``, ``form4 l
 
 At-least-once: a subscriber's position passes an alert only after the subscriber accepted it (or its
 filter leaves it out) or its dead letter was acknowledged by Kafka, so a crash in between redelivers
-(receivers dedupe on ``Form4-Event-Id``).
+(receivers drop a request with the ``Form4-Event-Id`` of the last one they kept for that alert).
 """
 
 from __future__ import annotations
