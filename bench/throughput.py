@@ -410,6 +410,12 @@ def main() -> None:
         f"(worker best {s['worker_filings_per_second']['best']} filings/s, "
         f"yardstick best {s['yardstick_filings_per_second']['best']} filings/s); {path}"
     )
+    ceiling = s["ceiling"]
+    print(
+        f"ceiling (parse + ledger, no Kafka) / yardstick: "
+        f"{ceiling['ratio_to_yardstick']['median_of_round_ratios']:.3f}; "
+        f"worker / ceiling: {ceiling['worker_to_ceiling_median']:.3f} (medians of round ratios)"
+    )
     if "worker_to_baseline" in s:
         versus_ = s["worker_to_baseline"]
         print(
