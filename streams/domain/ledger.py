@@ -710,14 +710,20 @@ class Ledger:
             drafts, unseen = self._unseen(drafts, self._orphans(drafts, metas))
             # Buying windows are kept under their own key of the same store (issue 11).
             akey = f"{issuer}|P" if buying else issuer
-            existing = dict((self.s.issuer_alerts.get(akey) or IssuerAlerts()).windows)
-            in_range = [aid for anchor, aid in existing.items() if lo <= anchor <= hi]
-            kept = self._reconcile(drafts, in_range, meta, fid, now, out, unseen=unseen)
-            existing = {a: i for a, i in existing.items() if i not in in_range}
-            for d in drafts:
-                if d.alert_id in kept and d.figures.window_start:
-                    existing[d.figures.window_start] = d.alert_id
-            self.s.issuer_alerts[akey] = IssuerAlerts.of(existing.items())
+            windows = (self.s.issuer_alerts.get(akey) or IssuerAlerts()).windows
+            in_range = [aid for anchor, aid in windows if lo <= anchor <= hi]
+            kept = set(self._reconcile(drafts, in_range, meta, fid, now, out, unseen=unseen))
+            drafted = {d.alert_id for d in drafts}
+            # Ids retracted now stay listed until the next change of their window, as in a group's list:
+            # if a crash lets this list reach its table but not the alert's own record, the redelivery
+            # still finds the alert and retracts it in the table too.
+            listed = [(a, i) for a, i in windows if i not in in_range or (i in kept and i not in drafted)]
+            listed += [
+                (d.figures.window_start, d.alert_id)
+                for d in drafts
+                if d.alert_id in kept and d.figures.window_start
+            ]
+            self.s.issuer_alerts[akey] = IssuerAlerts.of(dict.fromkeys(listed))
 
     def _reconcile(
         self,
