@@ -177,20 +177,21 @@ def test_copies_with_crashes_before_their_markers_end_as_the_submissions_alone(
     assert standing_ids([a.model_dump(mode="json") for a in sent]) == active
 
 
+def late_ceo_sale(accession: str) -> Filing:
+    """The CEO's $2M sale of 2024-03-04, filed on 2024-04-08: a month late."""
+    day = date(2024, 3, 4)
+    return sc.filing(
+        sc.CEO, [sc.sale_row("20000", "100.00", "180000", day)], day, accession, filed=date(2024, 4, 8)
+    )
+
+
 def test_a_crash_in_the_submissions_apply_re_sends_its_own_alerts_only() -> None:
     """At-least-once: the submission applied, its alerts sent, no done marker (a crash), applied again:
     what that apply raised is sent again, the XML's alerts (same ids, raised before) are not.
 
     The CEO's $2M sale filed a month late: its bare XML (no filing date) raises the large sale, only the
     submission can tell it was late."""
-    day = date(2024, 3, 4)
-    late = sc.filing(
-        sc.CEO,
-        [sc.sale_row("20000", "100.00", "180000", day)],
-        day,
-        "0000950170-24-000777",
-        filed=date(2024, 4, 8),
-    )
+    late = late_ceo_sale("0000950170-24-000777")
     keyed = parse(render_xml(late)).with_accession(late.accession_number)
     xml, best = to_parsed(keyed, to_events(keyed)), _parsed(render_submission(late))
     ledger = Ledger(Stores(), SETTINGS)
@@ -210,14 +211,7 @@ def test_a_crash_in_the_submissions_apply_after_its_text_rendering_re_sends_the_
     """The same with a text rendering first (no accession number, no CIK: another id, another group):
     the apply again finds the text copy retired by the submission itself, retires nothing twice and
     sends again what the first attempt sent: the text copy's alerts retracted, the submission's raised."""
-    day = date(2024, 3, 4)
-    late = sc.filing(
-        sc.CEO,
-        [sc.sale_row("20000", "100.00", "180000", day)],
-        day,
-        "0000950170-24-000778",
-        filed=date(2024, 4, 8),
-    )
+    late = late_ceo_sale("0000950170-24-000778")
     text, best = _parsed(render_text(late)), _parsed(render_submission(late))
     ledger = Ledger(Stores(), SETTINGS)
     ledger.apply_now(text, NOW)
