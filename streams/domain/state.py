@@ -801,7 +801,9 @@ class DaySales(_Wire):
 
 @dataclass(frozen=True, slots=True)
 class IssuerAlerts(_Wire):
-    """An issuer's standing cluster alerts: (window start, alert id), in the order they were kept."""
+    """An issuer's cluster alerts: (window start, alert id), in the order they were kept. Those standing,
+    and those the last change of their window retracted (kept until the next one, for a redelivery after
+    a crash mid-write to find)."""
 
     windows: tuple[tuple[date, str], ...] = ()
 
