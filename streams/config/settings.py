@@ -166,6 +166,12 @@ class Settings(BaseSettings):
         "is sent as soon as it is made, and so is a filing posted to /filings; dead letters may wait this "
         "long.",
     )
+    commit_interval_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How often the worker commits the offsets of the records it has finished: what a "
+        "restart reads again at most, and how long `form4 lag` may show handled records as lag.",
+    )
     gc_freeze: bool = Field(
         True,
         description="After each full garbage collection, freeze the objects that survived it (gc.freeze): "

@@ -96,6 +96,8 @@ def faust_app(settings: Settings) -> faust.App:
         # A batch's records share produce requests (issue 12); each batch waits for its acks once.
         producer_linger=settings.producer_linger_ms / 1000,
         broker_session_timeout=settings.session_timeout_seconds,
+        # Faust's default is 2.8 s: a drained backlog showed that long as lag, and a restart read it again.
+        broker_commit_interval=settings.commit_interval_seconds,
         # Filings up to FORM4_MAX_FILING_BYTES must fit in one produce request (see topics_admin).
         producer_max_request_size=settings.max_message_bytes,
         # Small hand-overs from the consumer: a live record is not queued behind a large fetch of
