@@ -10,6 +10,8 @@ A position is ``issuer | holder | holding``:
 * the *holding* is ``security | ownership``: the security (for derivatives, one series: title,
   exercise price, exercisable and expiration dates) and the direct or indirect vehicle (the nature
   text and the footnotes attached to it, which is what tells eight trusts all called "Trust" apart).
+  A direct line footnoted apart ("Held in IRA", "Held in revocable trust", a restricted stock award)
+  is a holding of its own too: a filer lists such lines each with its own amount owned.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ _HONORIFIC = re.compile(r"\b(?:mr|ms|mrs|dr|messrs)\.?\s+(\w+)", re.I)
 # Footnotes on these fields say whose a row is (direct or indirect) and which vehicle holds it.
 _ATTRIBUTION_FIELDS = ("direct_indirect", "nature_of_ownership", "shares_owned_following")
 _VEHICLE_FIELDS = ("nature_of_ownership", "direct_indirect")
+# "Includes 1,200 shares held in the ESPP": what the one direct amount is made of, not a holding apart.
+_INCLUDES = re.compile(r"^\W*(?:(?:this|the|such)\s+(?:\w+\s+){0,3}?)?includes?\b", re.I)
 
 
 def issuer_key(event: TransactionEvent) -> str:
@@ -119,17 +123,29 @@ def security_key(event: TransactionEvent) -> str:
 
 
 def vehicle_of(event: TransactionEvent) -> str | None:
-    """The footnote text that names an indirect holding's vehicle (the trust, the fund), if any."""
-    if event.direct_indirect != "I":
+    """The footnote text that names the vehicle holding a row, if any: an indirect holding's trust or
+    fund, or a direct line the filer sets apart from the others (an IRA, a deferred compensation plan,
+    restricted stock). A direct line's footnote names no vehicle when it names a filer (it says whose the
+    line is: "held directly by the Daniel V. Tierney 2011 Trust", the filer; :func:`holder_of` reads it
+    in a joint filing) or says what the one direct amount includes."""
+    note = _SPACES.sub(" ", _notes(event, _VEHICLE_FIELDS)).strip()
+    if not note:
         return None
-    note = _notes(event, _VEHICLE_FIELDS)
-    return _SPACES.sub(" ", note).strip() or None
+    if event.direct_indirect != "I" and (_INCLUDES.match(note) or _attributes(event, note)):
+        return None
+    return note
+
+
+def _attributes(event: TransactionEvent, note: str) -> bool:
+    """Whether ``note`` names a reporting owner: it says whose a direct line is, not where it is held."""
+    return any(_named(o, note) for o in event.owners)
 
 
 def ownership_key(event: TransactionEvent) -> str:
-    """``D``, or ``I:<nature>`` plus a digest of the vehicle's footnotes when there are any."""
+    """``D``, or ``I:<nature>``, each plus a digest of the vehicle's footnotes when there are any."""
     if event.direct_indirect != "I":
-        return "D"
+        vehicle = vehicle_of(event)
+        return "D" if vehicle is None else f"D#{_digest(vehicle)}"
     nature = normalise(event.nature_of_ownership or "").replace("|", "/")
     vehicle = vehicle_of(event)
     if vehicle is None:

@@ -315,7 +315,8 @@ class PositionRecord(_Record):
     direct_indirect: DirectIndirect | None
     nature_of_ownership: str | None
     vehicle: str | None
-    """For an indirect holding, the footnote text that names its vehicle (the trust, the fund), if any."""
+    """The footnote text that names the holding's vehicle, if any: an indirect one (the trust, the fund),
+    or a direct line the filer sets apart (an IRA, a deferred compensation plan)."""
     shares: Decimal | None
     """The latest reported amount held; for a derivative without one, its underlying amount."""
     value_owned: Decimal | None

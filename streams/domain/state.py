@@ -229,7 +229,7 @@ class FilingRow(StateRow):
     direct_indirect: str | None
     nature: str | None
     vehicle: str | None
-    """The footnote text naming an indirect holding's vehicle, if any."""
+    """The footnote text naming the row's vehicle, if any (streams.domain.keys.vehicle_of)."""
 
     def state_row(self) -> StateRow:
         """The row as a position keeps it (without the filing's routing fields)."""
@@ -393,7 +393,7 @@ class Position(_Wire):
     security_title: str | None
     table: str
     ownership: str
-    """The ownership part of the key: ``D`` or ``I:<nature>[#<vehicle digest>]``."""
+    """The ownership part of the key: ``D[#<vehicle digest>]`` or ``I:<nature>[#<vehicle digest>]``."""
     direct_indirect: str | None
     nature: str | None
     vehicle: str | None

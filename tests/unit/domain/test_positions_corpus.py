@@ -51,6 +51,16 @@ TXG = "submission/krymer15__edgar-app__tests__fixtures__0001610717-23-000035.txt
 ALLO = (
     "submission/rs-kellogg__edgar2data__tests__data__form-4__sample__2020__1737287_4_0001214659-20-008571.txt"
 )
+SEACOAST_FORM5 = (
+    "submission/rs-kellogg__edgar2data__tests__data__form-5__sample__2020__1078599_1_0001209191-20-009773.txt"
+)
+PENNS_WOODS_FORM5 = (
+    "submission/rs-kellogg__edgar2data__tests__data__form-5__sample__2020__929118_1_0001174947-20-000102.txt"
+)
+WATSCO_FORM5 = (
+    "submission/rs-kellogg__edgar2data__tests__data__form-5__sample__2020__1243207_1_0001209191-20-004006.txt"
+)
+KCG_TRUST = "submission/cjavdev__sec_edgar__spec__sec_edgar__filing19.txt"
 AS_OF = date(2026, 1, 2)
 
 
@@ -220,3 +230,52 @@ def test_a_text_rendering_without_ciks_keys_brin_sergey_as_sergey_brin(corpus: P
     assert name_key(owner.name) == name_key("Sergey Brin") == name_key("BRIN, SERGEY M.")
     if owner.cik is None:
         assert owner_key(owner) == "name:brin sergey"
+
+
+def _direct(stores: Stores, table: str = "non_derivative") -> dict[str | None, Decimal]:
+    return {p.vehicle: _shares(p) for p in positions(stores) if p.direct_indirect == "D" and p.table == table}
+
+
+def test_seacoast_director_five_direct_lines_are_five_holdings(corpus: Path) -> None:
+    """Form 5, Dennis S. Hudson Jr.: five Table I lines of Common Stock, all "D", four footnoted "Held in
+    IRA" (F1, 3,315 shares out by J: 37,424 left), "Held in Seacoast's Non-employee Directors Deferred
+    Compensation Plan", "Held in revocable trust", "Held by Sherwood Partners, Ltd., a family partnership",
+    and one plain: 329,142 shares held directly, not the last line's 6,649."""
+    stores, _ = apply(corpus, SEACOAST_FORM5)
+    assert _direct(stores) == {
+        "Held in IRA": Decimal(37424),
+        "Held in Seacoast's Non-employee Directors Deferred Compensation Plan": Decimal(14256),
+        "Held in revocable trust": Decimal(46457),
+        "Held by Sherwood Partners, Ltd., a family partnership.": Decimal(224356),
+        None: Decimal(6649),
+    }
+    assert sum(_direct(stores).values()) == Decimal(329142)
+    assert all(not p.summary.breaks for p in positions(stores))
+    for p in positions(stores):
+        validate("position", public_position(p.key, p, AS_OF))
+
+
+def test_penns_woods_ira_line_is_its_own_holding_not_a_break(corpus: Path) -> None:
+    """Form 5: J +8,869 to 26,607 direct, and J +500 to 1,500 direct with F1 "IRA": two holdings whose
+    amounts each follow, not one holding of 26,607 + 500 that then reports 1,500."""
+    stores, _ = apply(corpus, PENNS_WOODS_FORM5)
+    assert _direct(stores) == {None: Decimal(26607), "IRA": Decimal(1500)}
+    assert all(not p.summary.breaks for p in positions(stores))
+
+
+def test_watsco_restricted_stock_award_lines_stand_apart(corpus: Path) -> None:
+    """Form 5, Ana M. Menendez: 28,954 shares of common stock, and 40,000 footnoted "Award of stock pursuant
+    to Watsco, Inc. Restricted Stock Agreement"; in Class B, 40,037 so footnoted and 4,867 not."""
+    stores, _ = apply(corpus, WATSCO_FORM5)
+    award = "Award of stock pursuant to Watsco, Inc. Restricted Stock Agreement."
+    assert _direct(stores) == {None: Decimal(28954), award: Decimal(40000)}
+    assert _direct(stores, "derivative") == {None: Decimal(4867), award: Decimal(40037)}
+
+
+def test_a_footnote_naming_the_filer_keeps_its_lines_one_direct_holding(corpus: Path) -> None:
+    """KCG: the filer is the Daniel V. Tierney 2011 Trust and both sales' "D" say the shares "are held
+    directly by the Daniel V. Tierney 2011 Trust": one direct holding, 8,726,227 then 8,696,608."""
+    stores, _ = apply(corpus, KCG_TRUST)
+    (held,) = positions(stores)
+    assert held.key.endswith("|D") and held.vehicle is None
+    assert _shares(held) == Decimal(8696608) and not held.summary.breaks
