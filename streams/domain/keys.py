@@ -31,6 +31,12 @@ _HONORIFIC = re.compile(r"\b(?:mr|ms|mrs|dr|messrs)\.?\s+(\w+)", re.I)
 # Footnotes on these fields say whose a row is (direct or indirect) and which vehicle holds it.
 _ATTRIBUTION_FIELDS = ("direct_indirect", "nature_of_ownership", "shares_owned_following")
 _VEHICLE_FIELDS = ("nature_of_ownership", "direct_indirect")
+# ", par value $0.01 per share", "$1 2/3 par value", "(no par value)": which share, not which security.
+_PAR_VALUE = re.compile(
+    r"[,;]?\s*\(?(?:(?:\$\s*[\d.,]+(?:\s+\d+/\d+)?|no)\s+par\s+value|par\s+value\s+(?:of\s+)?\$\s*[\d.,]+"
+    r"(?:\s+\d+/\d+)?)(?:\s+per\s+share)?\)?",
+    re.I,
+)
 # "Includes 1,200 shares held in the ESPP": what the one direct amount is made of, not a holding apart.
 _INCLUDES = re.compile(r"^\W*(?:(?:this|the|such)\s+(?:\w+\s+){0,3}?)?includes?\b", re.I)
 
@@ -112,9 +118,18 @@ def _price(value: Decimal | None) -> str:
     return "-" if value is None else f"{value.normalize():f}"
 
 
+def security_title_key(title: str | None) -> str:
+    """A security title as keyed: lower case, single spaces, without its par value clause.
+
+    Filers of one issuer's stock write "Common Stock", "Common Stock, par value $0.01 per share" and
+    "Common Stock, $.01 Par Value" for one security, often in turns (another agent, another year); kept,
+    the clause would split an insider's holding in two, each half breaking its chain."""
+    return _PAR_VALUE.sub("", normalise(title or "unknown")).strip(" ,;").replace("|", "/") or "unknown"
+
+
 def security_key(event: TransactionEvent) -> str:
     """The security, and for a derivative its series: title, exercise price, exercisable, expiration."""
-    title = normalise(event.security_title or "unknown").replace("|", "/")
+    title = security_title_key(event.security_title)
     if event.table != "derivative":
         return title
     exercisable = _dated(event.exercise_date, event, "exercise_date")
