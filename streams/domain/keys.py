@@ -37,6 +37,9 @@ _PAR_VALUE = re.compile(
     r"(?:\s+\d+/\d+)?)(?:\s+per\s+share)?\)?",
     re.I,
 )
+_OPEN = re.compile(r"\s*\(\s*")
+_CLOSE = re.compile(r"\s*\)")
+_PLURAL = re.compile(r"\b(option|unit|warrant|right)s\b")
 # "Includes 1,200 shares held in the ESPP": what the one direct amount is made of, not a holding apart.
 _INCLUDES = re.compile(r"^\W*(?:(?:this|the|such)\s+(?:\w+\s+){0,3}?)?includes?\b", re.I)
 
@@ -119,12 +122,17 @@ def _price(value: Decimal | None) -> str:
 
 
 def security_title_key(title: str | None) -> str:
-    """A security title as keyed: lower case, single spaces, without its par value clause.
+    """A security title as keyed: lower case, single spaces, no par value clause, a derivative's noun
+    (option, unit, warrant, right) in the singular, one space before a parenthesis.
 
     Filers of one issuer's stock write "Common Stock", "Common Stock, par value $0.01 per share" and
     "Common Stock, $.01 Par Value" for one security, often in turns (another agent, another year); kept,
     the clause would split an insider's holding in two, each half breaking its chain."""
-    return _PAR_VALUE.sub("", normalise(title or "unknown")).strip(" ,;").replace("|", "/") or "unknown"
+    keyed = _PAR_VALUE.sub("", normalise(title or "unknown")).strip(" ,;")
+    # "Stock Options (Right to Buy)" and "Stock Option(Right to Buy)" are the series of one grant, which
+    # its price and dates pin down; the noun's number and the space before "(" tell nothing apart.
+    keyed = _PLURAL.sub(r"\1", _CLOSE.sub(")", _OPEN.sub(" (", keyed))).strip()
+    return keyed.replace("|", "/") or "unknown"
 
 
 def security_key(event: TransactionEvent) -> str:

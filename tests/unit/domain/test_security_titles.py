@@ -1,4 +1,4 @@
-"""One security however a filer words its par value: an insider's holding stays one position."""
+"""One security however a filer words its par value or its derivative's noun: one holding, one position."""
 
 from __future__ import annotations
 
@@ -33,7 +33,13 @@ KCG_TRUST = "submission/cjavdev__sec_edgar__spec__sec_edgar__filing19.txt"
         # What tells securities apart stays: the class, the issuer's name, the kind of share.
         ("Class B Common Stock", "class b common stock"),
         ("Penns Woods Bancorp, Inc. common stock", "penns woods bancorp, inc. common stock"),
-        ("Units of Limited Partner Interest", "units of limited partner interest"),
+        ("Units of Limited Partner Interest", "unit of limited partner interest"),
+        # The number of the derivative's noun and the spacing around its parentheses tell nothing apart.
+        ("Stock Options (Right to Buy)", "stock option (right to buy)"),
+        ("Call Option(Right to Buy)", "call option (right to buy)"),
+        ("Restricted Stock Units", "restricted stock unit"),
+        ("Warrants to purchase Common Stock", "warrant to purchase common stock"),
+        ("(Series A) Preferred", "(series a) preferred"),
         (None, "unknown"),
     ],
 )
