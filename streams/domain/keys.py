@@ -169,7 +169,8 @@ def ownership_key(event: TransactionEvent) -> str:
     if event.direct_indirect != "I":
         vehicle = vehicle_of(event)
         return "D" if vehicle is None else f"D#{_digest(vehicle)}"
-    nature = normalise(event.nature_of_ownership or "").replace("|", "/")
+    # "By Accel Investors 2009 L.L.C." and "... L.L.C": a closing stop or comma is no other vehicle.
+    nature = normalise(event.nature_of_ownership or "").rstrip(" .,;").replace("|", "/")
     vehicle = vehicle_of(event)
     if vehicle is None:
         return f"I:{nature}"

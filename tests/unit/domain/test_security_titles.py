@@ -1,4 +1,4 @@
-"""One security however a filer words its par value or its derivative's noun: one holding, one position."""
+"""One holding however a filer words it: a title's par value or derivative noun, an indirect nature's closing stop."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from parsers import parse, to_events
 from parsers.models import Filing
 from streams.config.settings import Settings
-from streams.domain.keys import security_title_key
+from streams.domain.keys import ownership_key, security_title_key
 from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import to_parsed
 from synthetic import scenarios as sc
@@ -78,3 +78,19 @@ def test_a_real_title_with_its_par_value_keys_as_the_plain_class(corpus: Path) -
     (first, *_) = to_events(filing)
     assert first.security_title == "Class A Common Stock, par value $0.01 per share"
     assert security_title_key(first.security_title) == "class a common stock"
+
+
+def test_an_indirect_nature_keys_alike_with_or_without_its_closing_stop() -> None:
+    """The corpus has "By Accel Investors 2009 L.L.C." and "By Accel Investors 2009 L.L.C" (one filer)."""
+    keys = set()
+    for nature in (
+        "By Accel Investors 2009 L.L.C.",
+        "by accel investors 2009 l.l.c",
+        "By Accel Investors 2009 L.L.C ;",
+    ):
+        row = sc.sale_row("1", "1.00", "10", date(2024, 3, 4)).model_copy(
+            update={"direct_indirect": "I", "nature_of_ownership": nature}
+        )
+        (event,) = to_events(sc.filing(sc.DIRECTOR, [row], date(2024, 3, 4), "0000950170-24-000603"))
+        keys.add(ownership_key(event))
+    assert keys == {"I:by accel investors 2009 l.l.c"}
