@@ -1,4 +1,5 @@
-"""One holding however a filer words it: a title's par value or derivative noun, an indirect nature's closing stop."""
+"""One holding however a filer words it: a title's par value or its derivative noun, an indirect
+nature's closing stop."""
 
 from __future__ import annotations
 
