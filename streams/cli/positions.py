@@ -129,6 +129,8 @@ def positions(
         if own == "I":
             own = f"I:{(p.get('nature_of_ownership') or '')[:3]}"
         title = p.get("security_title") or p["security"]
+        if own == "D" and p.get("vehicle"):  # direct lines held apart: "Common Stock (Held in IRA)"
+            title = f"{title} ({p['vehicle']})"
         click.echo(
             f"{holder[:27]:<28}{title[:33]:<34}{own[:5]:<6}"
             f"{_fmt(p.get('shares')):>14}{p.get('as_of') or '-':>12}{_fmt(w30.get('net_shares')):>12}"

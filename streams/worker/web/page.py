@@ -148,6 +148,13 @@ def alerts_page(feed: AlertFeed, query: Mapping[str, str]) -> str:
 # --- issuer -------------------------------------------------------------------------------------
 
 
+def _ownership(p: dict[str, Any]) -> str:
+    """``D`` or ``I``, with what tells the holder's lines of one security apart: the vehicle's footnote
+    (an IRA, a trust) or the nature of an indirect holding."""
+    said = p["vehicle"] or (p["nature_of_ownership"] if p["direct_indirect"] == "I" else None)
+    return f'{p["direct_indirect"] or "-"}: {said}' if said else p["direct_indirect"] or "-"
+
+
 def _cell(value: object) -> str:
     return f"<td>{escape('' if value is None else str(value))}</td>"
 
@@ -189,7 +196,7 @@ def issuer_page(stores: Stores, issuer: str) -> str:
             f'<tr class="{"break" if p["breaks"] else ""}">'
             + _cell(_holder(p))
             + _cell(p["security_title"] or p["security"])
-            + _cell(p["direct_indirect"])
+            + _cell(_ownership(p))
             + f'<td class="num">{escape(p["shares"] or "")}</td>'
             + _cell(p["as_of"])
             + cells

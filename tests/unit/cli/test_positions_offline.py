@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -84,3 +85,21 @@ def test_files_and_offline_go_together(tmp_path: Path) -> None:
     """--offline without FILES, or FILES without --offline, is a usage error: nothing is guessed."""
     assert run("--offline", "--issuer", "ACME")[0] == 2
     assert run("--issuer", "ACME", str(_filings(tmp_path / "in")))[0] == 2
+
+
+def test_the_table_tells_a_direct_line_held_apart_by_its_vehicle(tmp_path: Path) -> None:
+    """Two direct lines of Common Stock, one footnoted "Held in IRA": two rows the reader can tell apart."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    day = date(2024, 3, 5)
+    lines = [
+        sc.sale_row("1000", "50.00", "9000", day, index=0),
+        sc.sale_row("200", "50.00", "1800", day, index=1, notes={"direct_indirect": ("Held in IRA",)}),
+    ]
+    f = sc.filing(sc.DIRECTOR, lines, day, "0000950170-24-000555", footnotes={"F1": "Held in IRA"})
+    (folder / "0000950170-24-000555.xml").write_bytes(render_xml(f))
+    code, out, _ = run("--offline", "--issuer", "1234567", str(folder))
+    assert code == 0
+    ira, plain = sorted(out.splitlines()[2:], key=lambda r: "(Held in IRA)" not in r)
+    assert "Common Stock (Held in IRA)" in ira and " 1,800 " in ira
+    assert "(Held" not in plain and " 9,000 " in plain

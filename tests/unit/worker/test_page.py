@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -15,16 +15,18 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
+from parsers import to_events
 from streams.adapters.lag import GroupLag, PartitionLag
 from streams.config.settings import Settings
 from streams.domain.ledger import Ledger, Stores
-from streams.domain.parsed import parsed_filing
+from streams.domain.parsed import parsed_filing, to_parsed
 from streams.domain.records import Alert
 from streams.worker.agents.lag_monitor import KafkaProbe
 from streams.worker.app import create_app, faust_app
 from streams.worker.metrics import metrics_in
 from streams.worker.web import health, ingest, page, prometheus
 from streams.worker.web.alert_feed import AlertFeed, edgar_url
+from synthetic import scenarios as sc
 from tests.support.sales import ceo_sale_xml
 from tests.unit.worker.fakes import RecordingSender, unit_settings
 
@@ -159,6 +161,28 @@ async def test_the_page_its_api_and_the_issuer_page(served: Callable[..., Any]) 
     assert 'id="positions"' in issuer and 'id="transactions"' in issuer and "Reconciliation breaks" in issuer
     assert "No positions" in await (await http.get("/issuer?issuer=NOPE")).text()
     assert (await http.get("/issuer")).status == 400
+
+
+async def test_the_issuer_page_tells_a_direct_line_held_apart_by_its_vehicle(
+    served: Callable[..., Any],
+) -> None:
+    """A director's plain direct line and one footnoted "Held in IRA": "D" and "D: Held in IRA"."""
+    settings = unit_settings()
+    registry = CollectorRegistry()
+    day = date(2024, 3, 5)
+    lines = [
+        sc.sale_row("1000", "50.00", "9000", day, index=0),
+        sc.sale_row("200", "50.00", "1800", day, index=1, notes={"direct_indirect": ("Held in IRA",)}),
+    ]
+    f = sc.filing(sc.DIRECTOR, lines, day, "0000950170-24-000555", footnotes={"F1": "Held in IRA"})
+    stores = Stores()
+    Ledger(stores, settings).apply_now(to_parsed(f, to_events(f)))
+    app = faust_app(settings)
+    page.register(app, settings, stores, AlertFeed(10), KafkaProbe(settings, metrics_in(registry)), registry)
+    http = await served(app)
+    html = await (await http.get("/issuer?issuer=1234567")).text()
+    table = html.split('id="positions"')[1].split("</table>")[0]
+    assert "<td>D: Held in IRA</td>" in table and "<td>D</td>" in table
 
 
 async def test_ready_says_why_it_is_not_and_health_stays_alive(served: Callable[..., Any]) -> None:
