@@ -152,7 +152,7 @@ def _ownership(p: dict[str, Any]) -> str:
     """``D`` or ``I``, with what tells the holder's lines of one security apart: the vehicle's footnote
     (an IRA, a trust) or the nature of an indirect holding."""
     said = p["vehicle"] or (p["nature_of_ownership"] if p["direct_indirect"] == "I" else None)
-    return f'{p["direct_indirect"] or "-"}: {said}' if said else p["direct_indirect"] or "-"
+    return f"{p['direct_indirect'] or '-'}: {said}" if said else p["direct_indirect"] or "-"
 
 
 def _cell(value: object) -> str:
