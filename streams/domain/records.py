@@ -310,8 +310,8 @@ class PositionRecord(_Record):
     holder: PositionHolder
     security_title: str | None
     security: str
-    """The security as keyed (lower case, no par value clause); for a derivative, its series:
-    ``title@price~exercisable~expiration``."""
+    """The security as keyed (its title as ``streams.domain.keys.security_title_key`` words it); for a
+    derivative, its series: ``title@price~exercisable~expiration``."""
     table: TableName
     direct_indirect: DirectIndirect | None
     nature_of_ownership: str | None
