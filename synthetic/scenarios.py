@@ -224,6 +224,16 @@ def late_filing(day: date = date(2024, 1, 10), filed: date = date(2024, 2, 20)) 
     return filing(CFO, [row], day, "0000950170-24-000601", filed=filed)
 
 
+def director_sale_beside_ira(day: date = date(2024, 3, 5)) -> Filing:
+    """The director sells from two direct lines of Common Stock, one footnoted "Held in IRA" (F1):
+    1,000 shares to 9,000 left, and 200 to 1,800 left in the IRA: two holdings."""
+    rows = [
+        sale_row("1000", "50.00", "9000", day, index=0),
+        sale_row("200", "50.00", "1800", day, index=1, notes={"direct_indirect": ("Held in IRA",)}),
+    ]
+    return filing(DIRECTOR, rows, day, "0000950170-24-000555", footnotes={"F1": "Held in IRA"})
+
+
 __all__ = [
     "CEO",
     "CFO",
@@ -235,6 +245,7 @@ __all__ = [
     "ceo_large_sale",
     "cluster_of_sales",
     "director_30pct_sale",
+    "director_sale_beside_ira",
     "exercise_and_sell",
     "filing",
     "late_filing",

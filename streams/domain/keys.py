@@ -164,22 +164,26 @@ def _attributes(event: TransactionEvent, note: str) -> bool:
     return any(_named(o, note) for o in event.owners)
 
 
-def ownership_key(event: TransactionEvent) -> str:
-    """``D``, or ``I:<nature>``, each plus a digest of the vehicle's footnotes when there are any."""
+def ownership_key(event: TransactionEvent, vehicle: str | None) -> str:
+    """``D``, or ``I:<nature>``, each plus a digest of ``vehicle`` (:func:`vehicle_of`) when there is one."""
     if event.direct_indirect != "I":
-        vehicle = vehicle_of(event)
         return "D" if vehicle is None else f"D#{_digest(vehicle)}"
     # "By Accel Investors 2009 L.L.C." and "... L.L.C": a closing stop or comma is no other vehicle.
     nature = normalise(event.nature_of_ownership or "").rstrip(" .,;").replace("|", "/")
-    vehicle = vehicle_of(event)
     if vehicle is None:
         return f"I:{nature}"
     # "See footnote" and "See footnotes" say nothing the footnote does not: the footnote is the key.
     return f"I:{'see footnote' if _SEE_FOOTNOTE.match(nature) else nature}#{_digest(vehicle)}"
 
 
+def holding_of(event: TransactionEvent) -> tuple[str, str | None]:
+    """The holding key ``security | ownership`` and the vehicle's footnote text, read once per row."""
+    vehicle = vehicle_of(event)
+    return f"{security_key(event)}|{ownership_key(event, vehicle)}", vehicle
+
+
 def holding_key(event: TransactionEvent) -> str:
-    return f"{security_key(event)}|{ownership_key(event)}"
+    return holding_of(event)[0]
 
 
 def position_key(event: TransactionEvent) -> str:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from parsers.events import TransactionEvent
-from streams.domain.keys import holder_of, holding_key, issuer_key, owner_key, vehicle_of
+from streams.domain.keys import holder_of, holding_of, issuer_key, owner_key
 from streams.domain.records import PositionFlow
 from streams.domain.state import Break, FilingRow, Gap, StateRow, Summary, exact
 
@@ -38,7 +38,7 @@ def order_key(event: TransactionEvent) -> str:
 def filing_row(event: TransactionEvent) -> FilingRow:
     """The fields of an event that positions and alert rules need, with its holding, holder and position."""
     holder, owners = holder_of(event)
-    holding = holding_key(event)
+    holding, vehicle = holding_of(event)
     return FilingRow(
         event_id=event.event_id,
         filing_id=event.filing_id,
@@ -61,7 +61,7 @@ def filing_row(event: TransactionEvent) -> FilingRow:
         title=event.security_title,
         direct_indirect=event.direct_indirect,
         nature=event.nature_of_ownership,
-        vehicle=vehicle_of(event),
+        vehicle=vehicle,
     )
 
 

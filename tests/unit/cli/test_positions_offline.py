@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import orjson
@@ -91,13 +90,8 @@ def test_the_table_tells_a_direct_line_held_apart_by_its_vehicle(tmp_path: Path)
     """Two direct lines of Common Stock, one footnoted "Held in IRA": two rows the reader can tell apart."""
     folder = tmp_path / "in"
     folder.mkdir()
-    day = date(2024, 3, 5)
-    lines = [
-        sc.sale_row("1000", "50.00", "9000", day, index=0),
-        sc.sale_row("200", "50.00", "1800", day, index=1, notes={"direct_indirect": ("Held in IRA",)}),
-    ]
-    f = sc.filing(sc.DIRECTOR, lines, day, "0000950170-24-000555", footnotes={"F1": "Held in IRA"})
-    (folder / "0000950170-24-000555.xml").write_bytes(render_xml(f))
+    f = sc.director_sale_beside_ira()
+    (folder / f"{f.accession_number}.xml").write_bytes(render_xml(f))
     code, out, _ = run("--offline", "--issuer", "1234567", str(folder))
     assert code == 0
     ira, plain = sorted(out.splitlines()[2:], key=lambda r: "(Held in IRA)" not in r)

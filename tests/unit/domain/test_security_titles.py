@@ -12,7 +12,7 @@ import pytest
 from parsers import parse, to_events
 from parsers.models import Filing
 from streams.config.settings import Settings
-from streams.domain.keys import ownership_key, security_title_key
+from streams.domain.keys import holding_key, security_title_key
 from streams.domain.ledger import Ledger, Stores
 from streams.domain.parsed import to_parsed
 from synthetic import scenarios as sc
@@ -93,5 +93,5 @@ def test_an_indirect_nature_keys_alike_with_or_without_its_closing_stop() -> Non
             update={"direct_indirect": "I", "nature_of_ownership": nature}
         )
         (event,) = to_events(sc.filing(sc.DIRECTOR, [row], date(2024, 3, 4), "0000950170-24-000603"))
-        keys.add(ownership_key(event))
+        keys.add(holding_key(event).rsplit("|", 1)[1])
     assert keys == {"I:by accel investors 2009 l.l.c"}

@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -169,12 +169,7 @@ async def test_the_issuer_page_tells_a_direct_line_held_apart_by_its_vehicle(
     """A director's plain direct line and one footnoted "Held in IRA": "D" and "D: Held in IRA"."""
     settings = unit_settings()
     registry = CollectorRegistry()
-    day = date(2024, 3, 5)
-    lines = [
-        sc.sale_row("1000", "50.00", "9000", day, index=0),
-        sc.sale_row("200", "50.00", "1800", day, index=1, notes={"direct_indirect": ("Held in IRA",)}),
-    ]
-    f = sc.filing(sc.DIRECTOR, lines, day, "0000950170-24-000555", footnotes={"F1": "Held in IRA"})
+    f = sc.director_sale_beside_ira()
     stores = Stores()
     Ledger(stores, settings).apply_now(to_parsed(f, to_events(f)))
     app = faust_app(settings)
