@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 
 import click
@@ -74,12 +75,19 @@ def worker(loglevel: str | None) -> None:
 
     from streams.worker.app import create_app
     from streams.worker.logs import install_repeat_filter, logging_config
+    from streams.worker.watchdog import StopDeadline
+
+    deadline = StopDeadline(settings.stop_timeout_seconds)
 
     class Form4FaustWorker(Worker):
         def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
             super().on_setup_root_logger(logger, level)
             # While the broker is down the Kafka client logs each reconnect: one line per interval.
             install_repeat_filter(logger, settings.log_repeat_seconds)
+
+        def _schedule_shutdown(self, signal: signal.Signals) -> None:
+            deadline.arm()  # mode's one place where SIGTERM and SIGINT start a stop
+            super()._schedule_shutdown(signal)
 
     built = create_app(settings)
     Form4FaustWorker(

@@ -159,6 +159,13 @@ class Settings(BaseSettings):
         description="A worker whose partitions have records to read but which handled none for this long "
         "exits (code 75) for its supervisor to restart it (Faust can stop fetching while it looks ready).",
     )
+    stop_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A worker told to stop (SIGTERM, SIGINT) that has not stopped after this long exits "
+        "anyway (code 75): with Kafka gone, Faust's shutdown can wait for it forever. Nothing is lost: "
+        "what was not committed is read again at the next start.",
+    )
     producer_linger_ms: float = Field(
         50.0,
         ge=0,

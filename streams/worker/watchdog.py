@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,31 @@ def _exit(code: int) -> None:
         handler.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+@dataclass
+class StopDeadline:
+    """Ends a worker whose stop does not finish: with the broker gone, Faust's consumer thread dies in
+    its LeaveGroup request and the shutdown waits for it forever (seen stopping a worker after
+    ``form4 broker stop``). Armed by the stop signal; a daemon timer, so a stop that finishes wins."""
+
+    seconds: float
+    exit: Callable[[int], None] = _exit
+    _timer: threading.Timer | None = None
+
+    def arm(self) -> None:
+        if self._timer is None:
+            self._timer = threading.Timer(self.seconds, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _expire(self) -> None:
+        log.error(
+            "stop: not done after %.0f s (FORM4_STOP_TIMEOUT_SECONDS; is Kafka reachable?): exiting now; "
+            "what was not committed is read again at the next start",
+            self.seconds,
+        )
+        self.exit(EXIT_STALLED)
 
 
 @dataclass
@@ -182,4 +208,4 @@ def register(app: faust.App, settings: Settings, progress: Progress) -> StallWat
     return watchdog
 
 
-__all__ = ["EXIT_STALLED", "Progress", "StallWatchdog", "register"]
+__all__ = ["EXIT_STALLED", "Progress", "StallWatchdog", "StopDeadline", "register"]

@@ -7,6 +7,7 @@ The broker here is the test's own jar broker (not the session's shared one), sin
 from __future__ import annotations
 
 import os
+import signal
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +19,7 @@ import pytest
 
 from streams.config.settings import Settings
 from streams.localbroker.broker import BrokerError, LocalBroker, free_port
+from streams.worker.watchdog import EXIT_STALLED
 from tests.support.sales import ceo_sale_xml
 from tests.support.worker import WorkerProcess
 
@@ -94,5 +96,31 @@ def test_ready_and_ingest_follow_the_broker_down_and_back(broker: LocalBroker, t
         while (status := post_filing(worker, ceo_sale_xml(owner_cik="0001000013"))[0]) != 202:
             assert time.monotonic() < deadline, f"POST /filings still {status} after the broker came back"
             time.sleep(1)
+    finally:
+        worker.stop()
+
+
+def test_a_worker_told_to_stop_after_its_broker_went_away_exits(broker: LocalBroker, tmp_path: Path) -> None:
+    """`form4 broker stop`, then SIGTERM to the worker: Faust's shutdown would wait for Kafka forever
+    (its consumer thread dies sending LeaveGroup); the worker exits after FORM4_STOP_TIMEOUT_SECONDS."""
+    (tmp_path / "worker").mkdir()
+    worker = WorkerProcess.create(
+        broker.settings.kafka_bootstrap,
+        tmp_path / "worker",
+        kafka_probe_timeout_seconds=2.0,
+        stop_timeout_seconds=5.0,
+    )
+    worker.start()
+    try:
+        wait_for_status(worker, "/ready", 200)
+        broker.stop()
+        wait_for_status(worker, "/ready", 503)
+        assert worker.proc is not None
+        os.killpg(worker.proc.pid, signal.SIGTERM)
+        code = worker.proc.wait(60)  # raises if it has not exited: without the deadline it never does
+        log = worker.log_tail(20000)
+        assert code in (0, EXIT_STALLED), log
+        if code == EXIT_STALLED:
+            assert "stop: not done after 5 s (FORM4_STOP_TIMEOUT_SECONDS" in log, log
     finally:
         worker.stop()

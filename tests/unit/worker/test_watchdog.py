@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 from streams.adapters.lag import GroupLag, PartitionLag
 from streams.config.settings import Settings
-from streams.worker.watchdog import EXIT_STALLED, Progress, StallWatchdog
+from streams.worker.watchdog import EXIT_STALLED, Progress, StallWatchdog, StopDeadline
 from tests.unit.worker.fakes import unit_settings
 
 SETTINGS = unit_settings(stall_seconds=60.0)
@@ -95,3 +97,26 @@ async def test_a_stall_diagnosis_names_where_an_agent_waits() -> None:
     assert "agent_body" in lines[0]
     assert "settle_batch" in lines[1]
     assert lines[-1].strip().startswith("waits on ")  # a Future's iterator: the end of the chain
+
+
+def test_a_stop_not_done_in_time_exits_once_with_the_stall_code() -> None:
+    exited: list[int] = []
+    done = threading.Event()
+
+    def exit_(code: int) -> None:
+        exited.append(code)
+        done.set()
+
+    deadline = StopDeadline(0.05, exit=exit_)
+    deadline.arm()
+    deadline.arm()  # SIGTERM, then SIGINT: one timer
+    assert done.wait(5)
+    time.sleep(0.2)  # a second timer would have fired by now
+    assert exited == [EXIT_STALLED]
+
+
+def test_an_unarmed_deadline_never_exits() -> None:
+    exited: list[int] = []
+    StopDeadline(0.01, exit=exited.append)
+    time.sleep(0.1)
+    assert exited == []
